@@ -1,0 +1,96 @@
+/**
+ * Adapts a {@linkcode GreeterService} to grpc-js handlers. Every handler
+ * passes through the same error boundary (`toWireStatus`), so an unexpected
+ * throw anywhere becomes `INTERNAL` with a generic message and a request id.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "@logtape/logtape";
+import { once } from "node:events";
+import { callContextOf } from "../call_context.ts";
+import { toWireStatus } from "../errors.ts";
+import type { GreeterHandlers, HelloReply, HelloRequest__Output } from "../proto.ts";
+import type { GreeterCallContext, GreeterService } from "./greeter.ts";
+
+/** The parts of any server call the context needs. */
+interface AnyCall {
+  readonly metadata: grpc.Metadata;
+  readonly cancelled: boolean;
+  once(event: "cancelled", listener: () => void): unknown;
+}
+type Writable = grpc.ServerWritableStream<HelloRequest__Output, HelloReply>;
+
+function contextOf(call: AnyCall): GreeterCallContext {
+  const { requestId, claims } = callContextOf(call.metadata);
+  const controller = new AbortController();
+  if (call.cancelled) controller.abort();
+  else call.once("cancelled", () => controller.abort());
+  return { requestId, claims, signal: controller.signal };
+}
+
+function failure(error: unknown, context: GreeterCallContext, logger: Logger) {
+  const { code, details } = toWireStatus(error, context.requestId, logger);
+  return { code, details, name: grpc.status[code], message: details } as grpc.ServiceError;
+}
+
+/** Runs `fn`, turning a synchronous throw into a rejection so the boundary sees it. */
+function attempt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+async function writeAll(
+  call: Writable | grpc.ServerDuplexStream<HelloRequest__Output, HelloReply>,
+  replies: AsyncIterable<HelloReply>,
+): Promise<void> {
+  for await (const reply of replies) {
+    if (call.cancelled) return;
+    // Respect HTTP/2 flow control: wait when the stream's buffer is full.
+    if (!call.write(reply)) await once(call, "drain");
+  }
+  call.end();
+}
+
+/**
+ * Wraps `service` as grpc-js handlers for `helloworld.Greeter`.
+ *
+ * @param service the business logic
+ * @param logger where unexpected errors are logged, with their request id
+ */
+export function toGrpcHandlers(service: GreeterService, logger: Logger): GreeterHandlers {
+  return {
+    SayHello(call, callback) {
+      const context = contextOf(call);
+      attempt(() => service.sayHello(call.request, context)).then(
+        (reply) => callback(null, reply),
+        (error) => callback(failure(error, context, logger)),
+      );
+    },
+
+    SayHelloStream(call) {
+      const context = contextOf(call);
+      writeAll(call, service.sayHelloStream(call.request, context)).catch((error) =>
+        call.emit("error", failure(error, context, logger))
+      );
+    },
+
+    SayHelloClientStream(call, callback) {
+      const context = contextOf(call);
+      attempt(() => service.sayHelloClientStream(call, context)).then(
+        (reply) => callback(null, reply),
+        (error) => callback(failure(error, context, logger)),
+      );
+    },
+
+    SayHelloBidirectional(call) {
+      const context = contextOf(call);
+      writeAll(call, service.sayHelloBidirectional(call, context)).catch((error) =>
+        call.emit("error", failure(error, context, logger))
+      );
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Logging interceptor: one structured line per call, whatever its kind.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "@logtape/logtape";
+import { callContextOf } from "../call_context.ts";
+
+/** Live counters the interceptor keeps, read by the shutdown summary. */
+export interface CallStats {
+  /** Calls started and not yet ended. */
+  active: number;
+  /** Calls started since the server began. */
+  total: number;
+}
+
+/** Options for {@linkcode createLoggingInterceptor}. */
+export interface LoggingInterceptorOptions {
+  /** Where call lines go. */
+  logger: Logger;
+  /** Counters to update; pass one to read them elsewhere. @default a private object */
+  stats?: CallStats;
+  /** Monotonic clock in milliseconds. @default performance.now */
+  now?: () => number;
+}
+
+/** Response header and trailer carrying the call's request id. */
+export const REQUEST_ID_HEADER = "x-request-id";
+
+const SERVER_FAULTS = new Set<grpc.status>([
+  grpc.status.INTERNAL,
+  grpc.status.UNKNOWN,
+  grpc.status.DATA_LOSS,
+  grpc.status.UNIMPLEMENTED,
+]);
+
+/**
+ * Builds the logging interceptor. It logs method, peer, status, duration,
+ * messages in and out, request id and `sub` (once the auth interceptor has
+ * verified it). Metadata values are never logged, so neither is the token.
+ *
+ * Calls that end without a status passing through the interceptors (client
+ * cancellation, server-side deadline, transport limits such as an oversized
+ * message, all answered by grpc-js itself) are logged as `CANCELLED` with
+ * `ended: "transport"`.
+ */
+export function createLoggingInterceptor(
+  options: LoggingInterceptorOptions,
+): grpc.ServerInterceptor {
+  const { logger } = options;
+  const stats = options.stats ?? { active: 0, total: 0 };
+  const now = options.now ?? (() => performance.now());
+
+  return (method, call) => {
+    const started = now();
+    let messagesIn = 0;
+    let messagesOut = 0;
+    let metadata: grpc.Metadata | undefined;
+    let done = false;
+    stats.active++;
+    stats.total++;
+
+    const requestId = () => metadata === undefined ? "-" : callContextOf(metadata).requestId;
+    const finish = (code: grpc.status, ended: "status" | "transport") => {
+      if (done) return;
+      done = true;
+      stats.active--;
+      const fields = {
+        method: method.path,
+        peer: call.getPeer(),
+        status: grpc.status[code],
+        durationMs: Math.round((now() - started) * 1000) / 1000,
+        messagesIn,
+        messagesOut,
+        requestId: requestId(),
+        sub: metadata === undefined ? undefined : callContextOf(metadata).claims?.sub,
+        ended,
+      };
+      const line = "{method} {status} in {durationMs}ms peer={peer} in={messagesIn} " +
+        "out={messagesOut} id={requestId} sub={sub}";
+      if (code === grpc.status.OK) logger.info(line, fields);
+      else if (SERVER_FAULTS.has(code)) logger.error(line, fields);
+      else logger.warn(line, fields);
+    };
+
+    return new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(received, nextMetadata) {
+            metadata = received;
+            nextMetadata(received);
+          },
+          onReceiveMessage(message, nextMessage) {
+            messagesIn++;
+            nextMessage(message);
+          },
+          onCancel() {
+            finish(grpc.status.CANCELLED, "transport");
+          },
+        });
+      },
+      sendMetadata(headers, next) {
+        headers.set(REQUEST_ID_HEADER, requestId());
+        next(headers);
+      },
+      sendMessage(message, next) {
+        messagesOut++;
+        next(message);
+      },
+      sendStatus(status, next) {
+        finish(status.code, "status");
+        const trailers = status.metadata ?? new grpc.Metadata();
+        trailers.set(REQUEST_ID_HEADER, requestId());
+        next({ ...status, metadata: trailers });
+      },
+    });
+  };
+}
