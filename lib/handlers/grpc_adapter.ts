@@ -12,6 +12,7 @@ import { callContextOf } from "../call_context.ts";
 import { toWireStatus } from "../errors.ts";
 import type { GreeterHandlers, HelloReply, HelloRequest__Output } from "../proto.ts";
 import type { GreeterCallContext, GreeterService } from "./greeter.ts";
+import { requestsOf } from "./_request_stream.ts";
 
 /** The parts of any server call the context needs. */
 interface AnyCall {
@@ -80,7 +81,7 @@ export function toGrpcHandlers(service: GreeterService, logger: Logger): Greeter
 
     SayHelloClientStream(call, callback) {
       const context = contextOf(call);
-      attempt(() => service.sayHelloClientStream(call, context)).then(
+      attempt(() => service.sayHelloClientStream(requestsOf(call), context)).then(
         (reply) => callback(null, reply),
         (error) => callback(failure(error, context, logger)),
       );
@@ -88,7 +89,7 @@ export function toGrpcHandlers(service: GreeterService, logger: Logger): Greeter
 
     SayHelloBidirectional(call) {
       const context = contextOf(call);
-      writeAll(call, service.sayHelloBidirectional(call, context)).catch((error) =>
+      writeAll(call, service.sayHelloBidirectional(requestsOf(call), context)).catch((error) =>
         call.emit("error", failure(error, context, logger))
       );
     },

@@ -1,0 +1,126 @@
+/**
+ * The Greeter server: `deno task server` (TLS + JWT), `deno task server:basic`
+ * (plaintext, no auth) and `deno task certs`.
+ *
+ * Parse, validate, wire, run: configuration mistakes are one line on stderr
+ * and exit code 2; SIGINT/SIGTERM drain in-flight calls and exit 0.
+ *
+ * @module
+ */
+import { ensureDevCertificates } from "./lib/certs.ts";
+import {
+  ConfigError,
+  loadServerConfig,
+  readEnv,
+  SERVER_ENV_NAMES,
+  type ServerConfig,
+  serverUsage,
+} from "./lib/config.ts";
+import { DEV_CERTS_DIR } from "./lib/defaults.ts";
+import { checkDenoVersion } from "./lib/deno_version.ts";
+import { greeterLogger, setupLogging } from "./lib/log.ts";
+import { resolveServerMaterial } from "./lib/material.ts";
+import { startGreeterServer } from "./lib/server.ts";
+
+/** Exit code for a configuration mistake. */
+export const EXIT_CONFIG = 2;
+
+/** Runs the server CLI and resolves to the process exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  let config: ServerConfig;
+  try {
+    config = loadServerConfig(args, readEnv(SERVER_ENV_NAMES));
+  } catch (error) {
+    return fail(error);
+  }
+  if (config.command === "help") {
+    console.log(serverUsage());
+    return 0;
+  }
+  const deno = checkDenoVersion(Deno.version.deno);
+  if (deno.verdict === "refuse" && !config.allowUnsupportedDeno) {
+    console.error(`error: ${deno.message}`);
+    return EXIT_CONFIG;
+  }
+  if (config.command === "certs") {
+    const result = await ensureDevCertificates(DEV_CERTS_DIR).catch((error) => error as Error);
+    if (result instanceof Error) return fail(new ConfigError(result.message));
+    console.log(
+      result.created
+        ? `wrote development certificates to ${result.dir}`
+        : `development certificates already present in ${result.dir} (delete them to regenerate)`,
+    );
+    return 0;
+  }
+
+  await using _logging = await setupLogging(config.log);
+  const log = greeterLogger("server");
+  if (deno.verdict !== "ok") log.warn(deno.message);
+
+  let material;
+  try {
+    material = await resolveServerMaterial(config);
+  } catch (error) {
+    return fail(error);
+  }
+  for (const note of material.notes) log.info(note);
+
+  let server;
+  try {
+    server = await startGreeterServer({
+      host: config.host,
+      port: config.port,
+      tls: material.tls,
+      auth: material.auth,
+      maxReceiveMessageBytes: config.maxMessageBytes,
+      drainTimeoutMs: config.drainTimeoutMs,
+      streamIntervalMs: config.streamIntervalMs,
+      logger: log,
+    });
+  } catch (error) {
+    return fail(new ConfigError((error as Error).message));
+  }
+  log.info("Greeter listening on {address} ({transport}, {auth}, {env})", {
+    address: server.address,
+    transport: material.tls === null ? "plaintext" : material.tls.clientCa ? "mTLS" : "TLS",
+    auth: material.auth === null ? "no auth" : "JWT auth",
+    env: config.env,
+  });
+
+  const signal = await untilSignal();
+  log.info("{signal} received: draining in-flight calls (up to {timeout} ms)", {
+    signal,
+    timeout: config.drainTimeoutMs,
+  });
+  const summary = await server.shutdown();
+  log.info(
+    "shutdown {how} in {durationMs} ms: {inFlightAtStart} in flight, {forcedCalls} cut off, " +
+      "{totalCalls} calls served",
+    { ...summary, how: summary.graceful ? "graceful" : "forced" },
+  );
+  return 0;
+}
+
+function untilSignal(): Promise<Deno.Signal> {
+  return new Promise((resolve) => {
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    const handlers = signals.map((signal) => {
+      const handler = () => {
+        signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]));
+        resolve(signal);
+      };
+      Deno.addSignalListener(signal, handler);
+      return handler;
+    });
+  });
+}
+
+function fail(error: unknown): number {
+  if (error instanceof ConfigError) {
+    console.error(`error: ${error.message}`);
+    return EXIT_CONFIG;
+  }
+  throw error;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
