@@ -167,8 +167,12 @@ export async function startGreeterServer(
       const started = performance.now();
       const inFlightAtStart = stats.active;
       for (const name of ["", GREETER_SERVICE_NAME]) health.setStatus(name, "NOT_SERVING");
+      let forcedCalls = 0;
       const graceful = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => {
+          // Count before forcing: the forced close cancels the calls, which
+          // the logging interceptor then subtracts from `active`.
+          forcedCalls = stats.active;
           server.forceShutdown();
           resolve(false);
         }, drainTimeoutMs);
@@ -180,7 +184,7 @@ export async function startGreeterServer(
       return {
         graceful,
         inFlightAtStart,
-        forcedCalls: graceful ? 0 : stats.active,
+        forcedCalls,
         totalCalls: stats.total,
         durationMs: Math.round(performance.now() - started),
       };
