@@ -7,7 +7,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
 import { HealthImplementation } from "grpc-health-check";
-import { createTokenVerifier, type HmacAlgorithm } from "./auth/jwt.ts";
+import { createTokenVerifier, type TokenVerifierOptions } from "./auth/jwt.ts";
 import { createServerCredentials, type ServerTlsMaterial } from "./credentials.ts";
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES } from "./defaults.ts";
 import { createGreeterService, type GreeterService } from "./handlers/greeter.ts";
@@ -17,21 +17,11 @@ import { type CallStats, createLoggingInterceptor } from "./interceptors/logging
 import { greeterLogger } from "./log.ts";
 import { GREETER_SERVICE_NAME, loadGreeterProto } from "./proto.ts";
 
-/** Token checks the server enforces. */
-export interface ServerAuthOptions {
-  /** Shared HMAC secret, at least 32 bytes. */
-  secret: Uint8Array;
-  /** Required `iss`. */
-  issuer: string;
-  /** Required member of `aud`. */
-  audience: string;
-  /** Accepted algorithms. @default ["HS256"] */
-  algorithms?: readonly HmacAlgorithm[];
-  /** Allowed clock difference, in seconds. @default 5 */
-  clockToleranceSeconds?: number;
-  /** Verified tokens cached until expiry; 0 disables. @default 10000 */
-  cacheSize?: number;
-}
+/**
+ * Token checks the server enforces: the verifier's options, less its clock
+ * (the server passes its own `now`).
+ */
+export type ServerAuthOptions = Omit<TokenVerifierOptions, "now">;
 
 /** Options for {@linkcode startGreeterServer}. */
 export interface GreeterServerOptions {

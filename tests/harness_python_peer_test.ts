@@ -11,25 +11,12 @@ import { createTokenProvider, mintingTokenSource } from "../lib/client/token_pro
 import type { RunReport } from "../lib/harness/report/report.ts";
 import { createScenarioContext, runScenarios } from "../lib/harness/run_scenarios.ts";
 import { allScenarios } from "../lib/harness/scenarios/all_scenarios.ts";
+import { AUTH_KINDS, BAD_NAMES, PATTERNS, STREAMING } from "./fixtures/scenario_names.ts";
 
 const PYTHON_SERVER = fileURLToPath(new URL("./interop/greeter_server.py", import.meta.url));
 const SECRET = "python-peer-secret-0123456789abcdef";
 const ISSUER = "greeter";
 const AUDIENCE = "helloworld.Greeter";
-
-const AUTH_KINDS = [
-  "no-token",
-  "garbage-token",
-  "bad-signature",
-  "expired-token",
-  "not-yet-valid-token",
-  "wrong-issuer",
-  "wrong-audience",
-  "alg-none",
-];
-const STREAMING = ["server-stream", "client-stream", "bidi"];
-const PATTERNS = ["unary", ...STREAMING];
-const BAD_NAMES = ["blank-name", "empty-name", "overlong-name"];
 
 const CASES: { variant: string; failing: string[] }[] = [
   { variant: "correct", failing: [] },

@@ -16,20 +16,7 @@ import {
   TEST_ISSUER,
   TEST_SECRET,
 } from "./fixtures/broken_servers.ts";
-
-const AUTH_KINDS = [
-  "no-token",
-  "garbage-token",
-  "bad-signature",
-  "expired-token",
-  "not-yet-valid-token",
-  "wrong-issuer",
-  "wrong-audience",
-  "alg-none",
-];
-const STREAMING = ["server-stream", "client-stream", "bidi"];
-const PATTERNS = ["unary", ...STREAMING];
-const BAD_NAMES = ["blank-name", "empty-name", "overlong-name"];
+import { AUTH_KINDS, BAD_NAMES, PATTERNS, STREAMING } from "./fixtures/scenario_names.ts";
 
 /** Fast timings so the suite runs in seconds; the expiry scenario uses a 2 s token. */
 const TIMINGS = {
