@@ -13,6 +13,7 @@
  */
 import { join } from "node:path";
 import { MIN_SECRET_BYTES } from "../auth/jwt.ts";
+import { ConfigError } from "../config.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_JWT_AUDIENCE,
@@ -22,14 +23,8 @@ import {
   DEV_SECRET_FILE,
 } from "../defaults.ts";
 
-/** A user's configuration mistake; `message` is one line naming the setting. */
-export class ConfigError extends Error {
-  /** @param message one line: the setting and what is wrong with it */
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+/** The same error type as the server's: one line naming the setting, no stack. */
+export { ConfigError };
 
 /** What `client.ts` was asked to do. */
 export type ClientCommand = "scenarios" | "basic" | "token" | "bench";
