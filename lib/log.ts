@@ -3,18 +3,29 @@
  * JSON lines on request, written through a non-blocking sink so a busy server
  * never waits on the terminal in its hot path.
  *
+ * Two things keep a line per call cheap (measured with
+ * `scripts/bench_logging.ts`; see BENCHMARKS.md):
+ * - the sink ({@linkcode createBatchingSink}) only queues a record in the
+ *   hot path and writes each turn's lines with one `write`, where logtape's
+ *   own non-blocking stream sink makes one asynchronous write per line;
+ * - the text formatter renders numbers, booleans and strings directly instead
+ *   of through `Deno.inspect`, with the same output ("bare" values, control
+ *   characters in strings escaped).
+ *
  * @module
  */
 import {
   configure,
   getJsonLinesFormatter,
   getLogger,
-  getStreamSink,
   getTextFormatter,
   type Logger,
   type LogLevel,
+  type LogRecord,
   reset,
+  sanitizeControlSequences,
   type Sink,
+  type TextFormatter,
 } from "@logtape/logtape";
 
 /** Root category of every logger in this project. */
@@ -58,12 +69,9 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncD
   const format = options.format ?? "text";
   const formatter = format === "json"
     ? getJsonLinesFormatter({ properties: "flatten" })
-    : getTextFormatter({ timestamp: "date-time-tz", value: "bare" });
-  const sink = options.sink ?? getStreamSink(options.stream ?? Deno.stderr.writable, {
-    formatter,
-    nonBlocking: true,
-    closeStream: false,
-  });
+    : getTextFormatter({ timestamp: "date-time-tz", value: renderBareValue });
+  const sink = options.sink ??
+    createBatchingSink(options.stream ?? Deno.stderr.writable, formatter);
   await configure({
     reset: true,
     sinks: { main: sink },
@@ -73,7 +81,128 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncD
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["main"] },
     ],
   });
+  // reset() disposes the sink, which writes out what is still queued.
   return { [Symbol.asyncDispose]: () => reset() };
+}
+
+/**
+ * Renders a property value in a text line as logtape's `value: "bare"` does
+ * (strings without quotes, control characters and line breaks escaped, other
+ * values as `Deno.inspect` shows them), without calling `inspect` for
+ * primitives, which is most of the formatter's cost per line.
+ *
+ * @param value a property value
+ * @param inspect logtape's inspector, for objects and the like
+ * @returns the text shown in the line
+ */
+export function renderBareValue(value: unknown, inspect: (value: unknown) => string): string {
+  switch (typeof value) {
+    case "string":
+      return sanitizeControlSequences(value, { sgr: "escape", newlines: "escape" });
+    case "number":
+      return Object.is(value, -0) ? "-0" : String(value);
+    case "boolean":
+    case "undefined":
+      return String(value);
+    default:
+      return value === null ? "null" : inspect(value);
+  }
+}
+
+/** Records a {@linkcode createBatchingSink} holds; past this the oldest are dropped. */
+export const MAX_BUFFERED_RECORDS = 10_000;
+
+/** Options for {@linkcode createBatchingSink}. */
+export interface BatchingSinkOptions {
+  /** Records held while the output is busy. @default MAX_BUFFERED_RECORDS */
+  maxBufferedRecords?: number;
+}
+
+/**
+ * A non-blocking sink that writes each turn's records as one batch: the
+ * caller only queues the record; a zero-delay timer later formats the
+ * queued records, joins them and writes them to `stream` with one `write`.
+ * While the output is slow, at most `maxBufferedRecords` records wait; the
+ * oldest are dropped beyond that, and a warning line says how many.
+ * Disposing writes what is queued and releases `stream` (it stays open).
+ *
+ * Why not logtape's `getStreamSink({ nonBlocking: true })`: it encodes and
+ * writes every line on its own, one asynchronous write (a system call) per
+ * call line, which made call logging most of the server's overhead.
+ *
+ * @param stream where lines go
+ * @param formatter turns a record into a line (with its line break)
+ * @param options buffer bound
+ * @returns the sink, to pass to logtape's `configure`
+ */
+export function createBatchingSink(
+  stream: WritableStream<Uint8Array>,
+  formatter: TextFormatter,
+  options: BatchingSinkOptions = {},
+): Sink & AsyncDisposable {
+  const max = options.maxBufferedRecords ?? MAX_BUFFERED_RECORDS;
+  const writer = stream.getWriter();
+  const encoder = new TextEncoder();
+  let queued: LogRecord[] = [];
+  let dropped = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  let disposed = false;
+
+  const writeOut = async () => {
+    if (queued.length === 0 && dropped === 0) return;
+    const batch = queued;
+    queued = [];
+    let text = "";
+    if (dropped > 0) {
+      text += formatter(droppedRecord(dropped));
+      dropped = 0;
+    }
+    for (const record of batch) {
+      try {
+        text += formatter(record);
+      } catch {
+        // A record that cannot be formatted is skipped; the others still go out.
+      }
+    }
+    await writer.ready;
+    await writer.write(encoder.encode(text));
+  };
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    // A failed write must not stop later ones; the output is where errors would go.
+    writing = writing.then(writeOut).catch(() => {});
+    return writing;
+  };
+  const sink = (record: LogRecord) => {
+    if (disposed) return;
+    if (queued.length >= max) {
+      queued.shift();
+      dropped++;
+    }
+    queued.push(record);
+    timer ??= setTimeout(flush, 0);
+  };
+  return Object.assign(sink, {
+    async [Symbol.asyncDispose]() {
+      disposed = true;
+      await flush();
+      writer.releaseLock();
+    },
+  });
+}
+
+function droppedRecord(count: number): LogRecord {
+  const message = `${count} log records dropped: the log output could not keep up`;
+  return {
+    category: ["logtape", "meta"],
+    level: "warning",
+    message: [message],
+    rawMessage: message,
+    timestamp: Date.now(),
+    properties: { dropped: count },
+  };
 }
 
 /** The project logger for a sub-category, e.g. `greeterLogger("server")`. */

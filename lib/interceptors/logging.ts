@@ -5,7 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
-import { callContextOf } from "../call_context.ts";
+import { type CallContext, callContextOf } from "../call_context.ts";
 
 /** Live counters the interceptor keeps, read by the shutdown summary. */
 export interface CallStats {
@@ -56,12 +56,13 @@ export function createLoggingInterceptor(
     const started = now();
     let messagesIn = 0;
     let messagesOut = 0;
-    let metadata: grpc.Metadata | undefined;
+    // Bound once the metadata arrives; the auth interceptor adds the claims to it later.
+    let context: CallContext | undefined;
     let done = false;
     stats.active++;
     stats.total++;
 
-    const requestId = () => metadata === undefined ? "-" : callContextOf(metadata).requestId;
+    const requestId = () => context?.requestId ?? "-";
     const finish = (code: grpc.status, ended: "status" | "transport") => {
       if (done) return;
       done = true;
@@ -74,7 +75,7 @@ export function createLoggingInterceptor(
         messagesIn,
         messagesOut,
         requestId: requestId(),
-        sub: metadata === undefined ? undefined : callContextOf(metadata).claims?.sub,
+        sub: context?.claims?.sub,
         ended,
       };
       const line = "{method} {status} in {durationMs}ms peer={peer} in={messagesIn} " +
@@ -88,7 +89,7 @@ export function createLoggingInterceptor(
       start(next) {
         next({
           onReceiveMetadata(received, nextMetadata) {
-            metadata = received;
+            context = callContextOf(received);
             nextMetadata(received);
           },
           onReceiveMessage(message, nextMessage) {
