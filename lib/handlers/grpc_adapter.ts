@@ -22,11 +22,17 @@ interface AnyCall {
 }
 type Writable = grpc.ServerWritableStream<HelloRequest__Output, HelloReply>;
 
+/**
+ * One shared abort reason: grpc-js emits `cancelled` at the end of every call,
+ * finished or not, and a fresh `DOMException` per call showed in profiles.
+ */
+const CALL_ENDED = new DOMException("call ended", "AbortError");
+
 function contextOf(call: AnyCall): GreeterCallContext {
   const { requestId, claims } = callContextOf(call.metadata);
   const controller = new AbortController();
-  if (call.cancelled) controller.abort();
-  else call.once("cancelled", () => controller.abort());
+  if (call.cancelled) controller.abort(CALL_ENDED);
+  else call.once("cancelled", () => controller.abort(CALL_ENDED));
   return { requestId, claims, signal: controller.signal };
 }
 
