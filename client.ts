@@ -59,7 +59,7 @@ export async function main(
     }
     throw error;
   }
-  if (config.help) {
+  if (config.help && config.command !== "bench") {
     io.stdout(CLIENT_USAGE);
     return 0;
   }

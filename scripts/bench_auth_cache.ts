@@ -1,0 +1,23 @@
+/**
+ * What the JWT check costs on repeat calls: the full stack with the verified
+ * token cache on (default size) against the same stack with `cacheSize: 0`,
+ * where every call verifies the HMAC signature and the claims again. Logging
+ * stays at info in both, so the only difference is the cache. The baseline
+ * is the cache-off server, so a ratio above 1 is what the cache saves.
+ *
+ *   deno run -A scripts/bench_auth_cache.ts [--rounds 5] [--duration 4] [--concurrency 32]
+ *
+ * @module
+ */
+import { compareServers, scriptOptions } from "./bench_compare.ts";
+
+if (import.meta.main) {
+  await compareServers({
+    ...scriptOptions(Deno.args),
+    variants: [
+      { name: "cache-off", spec: { variant: "full", cacheSize: 0 } },
+      { name: "cache-on", spec: { variant: "full" } },
+      { name: "bare", spec: { variant: "bare" } },
+    ],
+  });
+}
