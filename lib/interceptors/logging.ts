@@ -54,6 +54,8 @@ export function createLoggingInterceptor(
 
   return (method, call) => {
     const started = now();
+    // Read now: once the stream has closed (cancelled calls), grpc-js reports "unknown".
+    const peer = call.getPeer();
     let messagesIn = 0;
     let messagesOut = 0;
     // Bound once the metadata arrives; the auth interceptor adds the claims to it later.
@@ -69,7 +71,7 @@ export function createLoggingInterceptor(
       stats.active--;
       const fields = {
         method: method.path,
-        peer: call.getPeer(),
+        peer,
         status: grpc.status[code],
         durationMs: Math.round((now() - started) * 1000) / 1000,
         messagesIn,
