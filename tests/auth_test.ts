@@ -203,3 +203,27 @@ Deno.test("auth interceptor ends a stream that outlives its token with UNAUTHENT
     });
   }
 });
+
+Deno.test("auth interceptor keeps streams open for tokens valid longer than the longest timer", async (t) => {
+  // setTimeout holds at most 2^31-1 ms (~24.8 days); a longer delay used to fire at once
+  // and end every stream with "token expired".
+  await using server = await startTestServer({ streamIntervalMs: 20 });
+  using client = server.client();
+  for (const days of [25, 400]) {
+    const token = await server.token("valid", { ttlSeconds: days * 86_400 });
+    await t.step(`a server stream with a ${days}-day token gets every reply`, async () => {
+      const result = await serverStream(client, { name: "long", count: 10 }, {
+        metadata: bearer(token),
+      });
+      assert.equal(grpc.status[result.code], "OK", result.details);
+      assert.equal(result.messages.length, 10);
+    });
+    await t.step(`a bidi ping-pong with a ${days}-day token completes`, async () => {
+      const result = await bidiPingPong(client, [{ name: "a" }, { name: "b" }, { name: "c" }], {
+        metadata: bearer(token),
+      });
+      assert.equal(grpc.status[result.code], "OK", result.details);
+      assert.deepEqual(result.messages, ["Hello, a!", "Hello, b!", "Hello, c!"]);
+    });
+  }
+});

@@ -11,6 +11,9 @@ import { callContextOf } from "../call_context.ts";
 /** Services reachable without a token: health probes for load balancers. */
 export const DEFAULT_PUBLIC_SERVICES: readonly string[] = ["grpc.health.v1.Health"];
 
+/** Longest delay `setTimeout` honours, in milliseconds. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Options for {@linkcode createAuthInterceptor}. */
 export interface AuthInterceptorOptions {
   /** Checks tokens (and caches verified ones). */
@@ -57,6 +60,13 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
       end();
       call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: message });
     };
+    // Timers take at most 2^31-1 ms (about 24.8 days); a longer delay fires
+    // at once. So a long-lived token is checked in steps until it expires.
+    const armExpiry = (expiresAt: number) => {
+      const remaining = expiresAt - now();
+      if (remaining <= 0) return reject("token expired");
+      expiryTimer = setTimeout(() => armExpiry(expiresAt), Math.min(remaining, MAX_TIMER_MS));
+    };
 
     return new grpc.ServerInterceptingCall(call, {
       start(next) {
@@ -75,11 +85,8 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
               if (ended) return;
               callContextOf(metadata).claims = claims;
               metadata.remove("authorization");
-              if (streaming) {
-                const remaining = claims.exp * 1000 + toleranceMs - now();
-                expiryTimer = setTimeout(() => reject("token expired"), Math.max(0, remaining));
-              }
-              nextMetadata(metadata);
+              if (streaming) armExpiry(claims.exp * 1000 + toleranceMs);
+              if (!ended) nextMetadata(metadata);
             }, (error: unknown) => {
               reject(error instanceof TokenError ? error.message : "invalid bearer token");
             });
