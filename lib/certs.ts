@@ -69,7 +69,17 @@ export interface DevPkiOptions {
    * @default {"greeter-dev-server"}
    */
   commonName?: string;
+  /**
+   * Common name of the CA. Tests use another name to stand in for a real CA; production refuses
+   * certificates from a CA named with {@linkcode DEV_CA_NAME}.
+   *
+   * @default {`${DEV_CA_NAME} <first 8 hex digits of the CA serial>`}
+   */
+  caCommonName?: string;
 }
+
+/** Common-name prefix of every generated development CA; production refuses certificates it issued. */
+export const DEV_CA_NAME = "Greeter Development CA";
 
 /** File names inside a certs directory. */
 export const DEV_CERT_FILES = {
@@ -147,7 +157,7 @@ export async function generateDevPki(options: DevPkiOptions = {}): Promise<DevPk
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: caSerial,
     // A per-CA suffix lets people tell two generations apart in `openssl x509 -text` output.
-    name: [{ CN: [`Greeter Development CA ${caSerial.slice(0, 8)}`] }],
+    name: [{ CN: [options.caCommonName ?? `${DEV_CA_NAME} ${caSerial.slice(0, 8)}`] }],
     keys: caKeys,
     ...validity,
     signingAlgorithm: SIGNING_ALGORITHM,
@@ -247,7 +257,7 @@ export async function ensureDevCertificates(
       : [paths.serverKey, paths.serverCert];
     throw new Error(
       `TLS certificate pair is incomplete: ${missing} is missing but ${present} exists; ` +
-        `restore ${missing}, or delete ${present} to generate a new development pair`,
+        `restore ${missing}, or delete all five development files in ${dir} to generate new ones`,
     );
   }
   for (const path of [paths.caCert, paths.clientCert, paths.clientKey]) {

@@ -263,6 +263,13 @@ export function loadServerConfig(
         } is set but GREETER_TLS_KEY / --tls-key is not: give both or neither`,
     );
   }
+  const clientCaFile = get("tls-client-ca");
+  if (basic && (certFile !== undefined || clientCaFile !== undefined)) {
+    throw new ConfigError(
+      "--basic serves plaintext without auth: it cannot be combined with TLS settings " +
+        "(GREETER_TLS_CERT / GREETER_TLS_KEY / GREETER_TLS_CLIENT_CA)",
+    );
+  }
   const secret = env["GREETER_JWT_SECRET"] || undefined;
   const secretFile = get("jwt-secret-file");
   if (secret !== undefined && secretFile !== undefined) {
@@ -295,7 +302,7 @@ export function loadServerConfig(
     basic,
     host: parseHost(get("host") ?? DEFAULT_HOST, label("host")),
     port: intSetting(get("port") ?? String(DEFAULT_PORT), label("port"), 0, 65535),
-    tls: { certFile, keyFile, clientCaFile: get("tls-client-ca") },
+    tls: { certFile, keyFile, clientCaFile },
     jwt: {
       secret,
       secretFile,

@@ -12,6 +12,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 
 /** PEM material for a TLS server. */
 export interface ServerTlsMaterial {
@@ -61,4 +62,45 @@ export function createServerCredentials(
     if (!pem.includes("-----BEGIN ")) throw new Error(`TLS ${field} is not PEM`);
   }
   return new ExplicitTlsServerCredentials(material);
+}
+
+/** What {@linkcode inspectTlsMaterial} learned about a certificate. */
+export interface TlsMaterialFacts {
+  /** Issuer distinguished name of the server certificate, e.g. `CN=Greeter Development CA …`. */
+  readonly issuer: string;
+  /** End of the certificate's validity. */
+  readonly validTo: Date;
+}
+
+/**
+ * Checks, before the server starts, what TLS would otherwise only reveal in
+ * every failed handshake: the certificate parses, the key parses, and the key
+ * belongs to the certificate.
+ *
+ * @throws {Error} with one line naming which part is wrong
+ */
+export function inspectTlsMaterial(material: ServerTlsMaterial): TlsMaterialFacts {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(material.cert);
+  } catch (error) {
+    throw new Error(`the TLS certificate cannot be parsed (${(error as Error).message})`);
+  }
+  let key;
+  try {
+    key = createPrivateKey(material.key);
+  } catch (error) {
+    throw new Error(`the TLS private key cannot be parsed (${(error as Error).message})`);
+  }
+  if (!certificate.checkPrivateKey(key)) {
+    throw new Error("the TLS private key does not belong to the TLS certificate");
+  }
+  if (material.clientCa !== undefined) {
+    try {
+      new X509Certificate(material.clientCa);
+    } catch (error) {
+      throw new Error(`the client CA certificate cannot be parsed (${(error as Error).message})`);
+    }
+  }
+  return { issuer: certificate.issuer, validTo: new Date(certificate.validTo) };
 }

@@ -7,11 +7,12 @@
  * @module
  */
 import { encodeBase64Url } from "./_base64url.ts";
-import { ensureDevCertificates } from "./certs.ts";
+import { DEV_CA_NAME, DEV_CERT_FILES, ensureDevCertificates } from "./certs.ts";
 import { ConfigError, type ServerConfig } from "./config.ts";
-import type { ServerTlsMaterial } from "./credentials.ts";
+import { inspectTlsMaterial, type ServerTlsMaterial } from "./credentials.ts";
 import { DEV_CERTS_DIR, DEV_SECRET_FILE, DEV_STATE_DIR } from "./defaults.ts";
 import { assertSecret } from "./auth/jwt.ts";
+import { readSecretFile } from "./auth/secret_file.ts";
 import type { ServerAuthOptions } from "./server.ts";
 
 /** Where dev material lives; tests point these at a temporary directory. */
@@ -32,6 +33,14 @@ export interface ServerMaterial {
   notes: string[];
 }
 
+/** Options for {@linkcode resolveServerMaterial}. */
+export interface MaterialOptions {
+  /** Where development material lives. @default DEV_CERTS_DIR and DEV_SECRET_FILE */
+  devPaths?: DevPaths;
+  /** Clock in ms since the epoch, for certificate expiry. @default Date.now */
+  now?: () => number;
+}
+
 const DEFAULT_DEV_PATHS: DevPaths = { certsDir: DEV_CERTS_DIR, secretFile: DEV_SECRET_FILE };
 
 /**
@@ -42,8 +51,10 @@ const DEFAULT_DEV_PATHS: DevPaths = { certsDir: DEV_CERTS_DIR, secretFile: DEV_S
  */
 export async function resolveServerMaterial(
   config: ServerConfig,
-  devPaths: DevPaths = DEFAULT_DEV_PATHS,
+  options: MaterialOptions = {},
 ): Promise<ServerMaterial> {
+  const devPaths = options.devPaths ?? DEFAULT_DEV_PATHS;
+  const now = options.now ?? Date.now;
   const notes: string[] = [];
   if (config.basic) {
     notes.push("basic mode: plaintext and no auth; for learning and local checks only");
@@ -52,12 +63,6 @@ export async function resolveServerMaterial(
 
   let tls: ServerTlsMaterial;
   if (config.tls.certFile !== undefined && config.tls.keyFile !== undefined) {
-    if (config.env === "production" && isInside(config.tls.certFile, devPaths.certsDir)) {
-      throw new ConfigError(
-        `GREETER_TLS_CERT points at the development certificates (${config.tls.certFile}); ` +
-          "production needs real ones",
-      );
-    }
     tls = {
       cert: await readPem(config.tls.certFile, "GREETER_TLS_CERT / --tls-cert"),
       key: await readPem(config.tls.keyFile, "GREETER_TLS_KEY / --tls-key"),
@@ -82,31 +87,41 @@ export async function resolveServerMaterial(
       "GREETER_TLS_CLIENT_CA / --tls-client-ca",
     );
   }
+  let facts;
+  try {
+    facts = inspectTlsMaterial(tls);
+  } catch (error) {
+    throw new ConfigError(`GREETER_TLS_CERT / GREETER_TLS_KEY: ${(error as Error).message}`);
+  }
+  if (facts.validTo.getTime() < now()) {
+    const message = `the TLS certificate expired on ${facts.validTo.toISOString()}`;
+    if (config.env === "production") throw new ConfigError(message);
+    notes.push(`${message}; delete the files in ${devPaths.certsDir} to regenerate them`);
+  }
+  if (config.env === "production") await refuseDevCertificate(tls, facts.issuer, devPaths);
 
-  let secret: string;
+  let secret: Uint8Array;
   if (config.jwt.secret !== undefined) {
-    secret = config.jwt.secret;
+    secret = new TextEncoder().encode(config.jwt.secret);
   } else if (config.jwt.secretFile !== undefined) {
-    if (config.env === "production" && samePath(config.jwt.secretFile, devPaths.secretFile)) {
-      throw new ConfigError(
-        "GREETER_JWT_SECRET_FILE is the development secret; production needs its own",
-      );
-    }
-    secret = await readText(config.jwt.secretFile, "GREETER_JWT_SECRET_FILE / --jwt-secret-file");
+    secret = await readFileOr(
+      () => readSecretFile(config.jwt.secretFile!),
+      config.jwt.secretFile,
+      "GREETER_JWT_SECRET_FILE / --jwt-secret-file",
+    );
   } else {
     const dev = await loadOrCreateDevSecret(devPaths.secretFile);
     if (dev.created) notes.push(`generated a development JWT secret in ${devPaths.secretFile}`);
-    secret = dev.secret;
+    secret = new TextEncoder().encode(dev.secret);
   }
-  const secretBytes = new TextEncoder().encode(secret);
   try {
-    assertSecret(secretBytes);
+    assertSecret(secret);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
   if (config.env === "production") {
-    const dev = await Deno.readTextFile(devPaths.secretFile).catch(() => undefined);
-    if (dev !== undefined && dev.trim() === secret) {
+    const dev = await readSecretFile(devPaths.secretFile).catch(() => undefined);
+    if (dev !== undefined && equalBytes(dev, secret)) {
       throw new ConfigError("the JWT secret is the development secret; production needs its own");
     }
   }
@@ -114,7 +129,7 @@ export async function resolveServerMaterial(
   return {
     tls,
     auth: {
-      secret: secretBytes,
+      secret,
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       clockToleranceSeconds: config.jwt.clockSkewSeconds,
@@ -146,9 +161,44 @@ export async function loadOrCreateDevSecret(
   }
 }
 
+/**
+ * Refuses, in production, a certificate issued by a generated development CA
+ * or a byte-for-byte copy of the development certificate or key, wherever it
+ * was copied to.
+ */
+async function refuseDevCertificate(
+  tls: ServerTlsMaterial,
+  issuer: string,
+  devPaths: DevPaths,
+): Promise<void> {
+  if (issuer.includes(DEV_CA_NAME)) {
+    throw new ConfigError(
+      `GREETER_TLS_CERT was issued by a development CA (${issuer}); production needs a real certificate`,
+    );
+  }
+  for (const [name, mine] of [["serverCert", tls.cert], ["serverKey", tls.key]] as const) {
+    const dev = await Deno.readTextFile(`${devPaths.certsDir}/${DEV_CERT_FILES[name]}`)
+      .catch(() => undefined);
+    if (dev !== undefined && dev.trim() === mine.trim()) {
+      throw new ConfigError(
+        `${name === "serverCert" ? "GREETER_TLS_CERT" : "GREETER_TLS_KEY"} is the development ` +
+          "one; production needs real certificates",
+      );
+    }
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
 async function readText(path: string, setting: string): Promise<string> {
+  return await readFileOr(() => Deno.readTextFile(path), path, setting);
+}
+
+async function readFileOr<T>(read: () => Promise<T>, path: string, setting: string): Promise<T> {
   try {
-    return (await Deno.readTextFile(path)).trim();
+    return await read();
   } catch (error) {
     const reason = error instanceof Deno.errors.NotFound
       ? "no such file"
@@ -160,26 +210,10 @@ async function readText(path: string, setting: string): Promise<string> {
 async function readPem(path: string, setting: string): Promise<string> {
   const text = await readText(path, setting);
   if (!text.includes("-----BEGIN ")) throw new ConfigError(`${setting}: ${path} is not a PEM file`);
-  return text + "\n";
+  return text.trim() + "\n";
 }
 
 function dirname(path: string): string {
   const cut = path.lastIndexOf("/");
   return cut <= 0 ? "/" : path.slice(0, cut);
-}
-
-function isInside(path: string, dir: string): boolean {
-  return resolve(path).startsWith(resolve(dir) + "/");
-}
-
-function samePath(a: string, b: string): boolean {
-  return resolve(a) === resolve(b);
-}
-
-function resolve(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return path;
-  }
 }

@@ -93,3 +93,10 @@ for (const [mistake, args, env, message] of MISTAKES) {
     });
   });
 }
+
+Deno.test("server config refuses --basic combined with TLS settings", () => {
+  assert.throws(
+    () => loadServerConfig(["--basic", "--tls-cert", "c.pem", "--tls-key", "k.pem"], {}),
+    /--basic serves plaintext without auth: it cannot be combined with TLS settings/,
+  );
+});

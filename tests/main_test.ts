@@ -88,7 +88,7 @@ Deno.test("server --help prints every setting and exits 0", async () => {
 Deno.test("server in production serves TLS + JWT and drains on SIGTERM", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const pki = await generateDevPki();
+    const pki = await generateDevPki({ caCommonName: "Example Corp Issuing CA" });
     await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
     await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
     const child = new Deno.Command(Deno.execPath(), {
