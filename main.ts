@@ -19,8 +19,7 @@ import {
 import { DEV_CERTS_DIR } from "./lib/defaults.ts";
 import { checkDenoVersion } from "./lib/deno_version.ts";
 import { greeterLogger, setupLogging } from "./lib/log.ts";
-import { resolveServerMaterial } from "./lib/material.ts";
-import { startGreeterServer } from "./lib/server.ts";
+import { describeServed, serveFromConfig } from "./lib/serve.ts";
 
 /** Exit code for a configuration mistake. */
 export const EXIT_CONFIG = 2;
@@ -57,40 +56,28 @@ export async function main(args: readonly string[]): Promise<number> {
   const log = greeterLogger("server");
   if (deno.verdict !== "ok") log.warn(deno.message);
 
-  let material;
+  let served;
   try {
-    material = await resolveServerMaterial(config);
+    served = await serveFromConfig(config, log);
   } catch (error) {
     return fail(error);
   }
-  for (const note of material.notes) log.info(note);
-
-  let server;
-  try {
-    server = await startGreeterServer({
-      host: config.host,
-      port: config.port,
-      tls: material.tls,
-      auth: material.auth,
-      maxReceiveMessageBytes: config.maxMessageBytes,
-      drainTimeoutMs: config.drainTimeoutMs,
-      streamIntervalMs: config.streamIntervalMs,
-      logger: log,
-    });
-  } catch (error) {
-    return fail(new ConfigError((error as Error).message));
-  }
+  const { server } = served;
   log.info("Greeter listening on {address} ({transport}, {auth}, {env})", {
-    address: server.address,
-    transport: material.tls === null ? "plaintext" : material.tls.clientCa ? "mTLS" : "TLS",
-    auth: material.auth === null ? "no auth" : "JWT auth",
+    ...describeServed(served),
     env: config.env,
   });
 
-  const signal = await untilSignal();
-  log.info("{signal} received: draining in-flight calls (up to {timeout} ms)", {
+  const signal = await nextSignal();
+  log.info("{signal} received: draining in-flight calls (up to {timeout} ms); again to force", {
     signal,
     timeout: config.drainTimeoutMs,
+  });
+  // A second signal during the drain cuts the remaining calls off at once.
+  const impatience = nextSignal();
+  impatience.then((again) => {
+    log.warn("{signal} received again: closing in-flight calls now", { signal: again });
+    server.forceShutdown();
   });
   const summary = await server.shutdown();
   log.info(
@@ -101,7 +88,8 @@ export async function main(args: readonly string[]): Promise<number> {
   return 0;
 }
 
-function untilSignal(): Promise<Deno.Signal> {
+/** Resolves on the next SIGINT or SIGTERM, then stops listening for them. */
+function nextSignal(): Promise<Deno.Signal> {
   return new Promise((resolve) => {
     const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
     const handlers = signals.map((signal) => {

@@ -68,7 +68,7 @@ export interface LoggingOptions {
 export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncDisposable> {
   const format = options.format ?? "text";
   const formatter = format === "json"
-    ? getJsonLinesFormatter({ properties: "flatten" })
+    ? getJsonLinesFormatter({ properties: "flatten", message: "template" })
     : getTextFormatter({ timestamp: "date-time-tz", value: renderBareValue });
   const sink = options.sink ??
     createBatchingSink(options.stream ?? Deno.stderr.writable, formatter);

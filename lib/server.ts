@@ -71,6 +71,8 @@ export interface RunningGreeterServer extends AsyncDisposable {
   readonly stats: Readonly<CallStats>;
   /** Stops accepting calls, drains in-flight ones, then force-closes. Idempotent. */
   shutdown(): Promise<ShutdownSummary>;
+  /** Like {@linkcode shutdown}, but cuts off in-flight calls now (a drain under way ends early). */
+  forceShutdown(): Promise<ShutdownSummary>;
 }
 
 /**
@@ -152,6 +154,7 @@ export async function startGreeterServer(
 
   const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   let stopping: Promise<ShutdownSummary> | undefined;
+  let forceNow: (() => void) | undefined;
   const shutdown = () => {
     stopping ??= (async () => {
       const started = performance.now();
@@ -159,13 +162,16 @@ export async function startGreeterServer(
       for (const name of ["", GREETER_SERVICE_NAME]) health.setStatus(name, "NOT_SERVING");
       let forcedCalls = 0;
       const graceful = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
+        const force = () => {
+          clearTimeout(timer);
           // Count before forcing: the forced close cancels the calls, which
           // the logging interceptor then subtracts from `active`.
           forcedCalls = stats.active;
           server.forceShutdown();
           resolve(false);
-        }, drainTimeoutMs);
+        };
+        const timer = setTimeout(force, drainTimeoutMs);
+        forceNow = force;
         server.tryShutdown(() => {
           clearTimeout(timer);
           resolve(true);
@@ -181,12 +187,18 @@ export async function startGreeterServer(
     })();
     return stopping;
   };
+  const forceShutdown = () => {
+    const summary = shutdown();
+    forceNow?.();
+    return summary;
+  };
 
   return {
     port,
     address: `${bindHost}:${port}`,
     stats,
     shutdown,
+    forceShutdown,
     async [Symbol.asyncDispose]() {
       await shutdown();
     },

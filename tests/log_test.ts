@@ -96,7 +96,7 @@ Deno.test("setupLogging writes JSON lines with flattened properties when asked",
     greeterLogger("test").info("call {method}", { method: "/x/Y", sub: "alice" });
   }
   const line = JSON.parse(chunks.join("").trim());
-  assert.match(line.message, /^call "?\/x\/Y"?$/);
+  assert.equal(line.message, "call {method}"); // the template: values are fields
   assert.equal(line.method, "/x/Y");
   assert.equal(line.sub, "alice");
   assert.equal(line.level, "INFO");

@@ -85,87 +85,125 @@ Deno.test("server --help prints every setting and exits 0", async () => {
   }
 });
 
-Deno.test("server in production serves TLS + JWT and drains on SIGTERM", async () => {
+/** `main.ts` in production with throwaway certificates, its JSON log lines readable in order. */
+async function spawnProductionServer(extraArgs: string[] = []) {
   const dir = await Deno.makeTempDir();
-  try {
-    const pki = await generateDevPki({ caCommonName: "Example Corp Issuing CA" });
-    await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
-    await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: serverArgs(["--port", "0", "--log-format", "json"]),
-      cwd: "/",
-      env: {
-        GREETER_ENV: "production",
-        GREETER_JWT_SECRET: SECRET,
-        GREETER_TLS_CERT: `${dir}/server.pem`,
-        GREETER_TLS_KEY: `${dir}/server.key.pem`,
-      },
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-    let buffered = "";
-    const logs: Record<string, unknown>[] = [];
-    const nextLog = async (pattern: RegExp) => {
-      while (true) {
-        const newline = buffered.indexOf("\n");
-        if (newline !== -1) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          const record = JSON.parse(line);
-          logs.push(record);
-          if (pattern.test(record.message)) return record;
-          continue;
-        }
-        const { value, done } = await lines.read();
-        if (done) {
-          throw new Error(`server exited before logging ${pattern}; logs: ${JSON.stringify(logs)}`);
-        }
-        buffered += value;
+  const pki = await generateDevPki({ caCommonName: "Example Corp Issuing CA" });
+  await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
+  await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: serverArgs(["--port", "0", "--log-format", "json", ...extraArgs]),
+    cwd: "/",
+    env: {
+      GREETER_ENV: "production",
+      GREETER_JWT_SECRET: SECRET,
+      GREETER_TLS_CERT: `${dir}/server.pem`,
+      GREETER_TLS_KEY: `${dir}/server.key.pem`,
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const logs: Record<string, unknown>[] = [];
+  const nextLog = async (pattern: RegExp) => {
+    while (true) {
+      const newline = buffered.indexOf("\n");
+      if (newline !== -1) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        const record = JSON.parse(line);
+        logs.push(record);
+        // The message is the template; the values (method, signal...) are fields.
+        if (pattern.test(`${record.message} ${JSON.stringify(record)}`)) return record;
+        continue;
       }
-    };
-    const listening = await nextLog(/Greeter listening/);
-    assert.equal(listening.transport, "TLS");
-    assert.equal(listening.env, "production");
-    const port = Number(String(listening.address).split(":").pop());
-
-    const { helloworld } = loadGreeterProto();
-    const client = new helloworld.Greeter(
-      `localhost:${port}`,
-      grpc.credentials.createSsl(Buffer.from(pki.caCert)),
-    );
-    try {
-      const metadata = new grpc.Metadata();
-      const token = await signToken({
-        secret: new TextEncoder().encode(SECRET),
-        issuer: "greeter",
-        audience: "helloworld.Greeter",
-        subject: "main-test",
-      });
-      metadata.set("authorization", `Bearer ${token}`);
-      const reply = await new Promise<string>((resolve, reject) =>
-        client.SayHello(
-          { name: "production" },
-          metadata,
-          (error, value) => error ? reject(error) : resolve(value!.message),
-        )
-      );
-      assert.equal(reply, "Hello, production!");
-      const call = await nextLog(/SayHello/);
-      assert.equal(call.sub, "main-test");
-      assert.ok(!JSON.stringify(logs).includes(token), "token must never be logged");
-    } finally {
-      client.close();
+      const { value, done } = await lines.read();
+      if (done) {
+        throw new Error(`server exited before logging ${pattern}; logs: ${JSON.stringify(logs)}`);
+      }
+      buffered += value;
     }
+  };
+  const listening = await nextLog(/Greeter listening/);
+  const port = Number(String(listening.address).split(":").pop());
+  const { helloworld } = loadGreeterProto();
+  const client = new helloworld.Greeter(
+    `localhost:${port}`,
+    grpc.credentials.createSsl(Buffer.from(pki.caCert)),
+  );
+  const token = await signToken({
+    secret: new TextEncoder().encode(SECRET),
+    issuer: "greeter",
+    audience: "helloworld.Greeter",
+    subject: "main-test",
+  });
+  const metadata = new grpc.Metadata();
+  metadata.set("authorization", `Bearer ${token}`);
+  return {
+    child,
+    listening,
+    logs,
+    nextLog,
+    client,
+    token,
+    metadata,
+    async [Symbol.asyncDispose]() {
+      client.close();
+      await lines.cancel().catch(() => {});
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
 
-    child.kill("SIGTERM");
-    const summary = await nextLog(/^shutdown/);
-    assert.equal(summary.how, "graceful");
-    assert.equal(summary.totalCalls, 1);
-    await lines.cancel();
-    const status = await child.status;
-    assert.equal(status.code, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+Deno.test("server in production serves TLS + JWT and drains on SIGTERM", async () => {
+  await using server = await spawnProductionServer();
+  assert.equal(server.listening.transport, "TLS");
+  assert.equal(server.listening.env, "production");
+  const reply = await new Promise<string>((resolve, reject) =>
+    server.client.SayHello(
+      { name: "production" },
+      server.metadata,
+      (error, value) => error ? reject(error) : resolve(value!.message),
+    )
+  );
+  assert.equal(reply, "Hello, production!");
+  const call = await server.nextLog(/SayHello/);
+  assert.equal(call.sub, "main-test");
+  assert.ok(!JSON.stringify(server.logs).includes(server.token), "token must never be logged");
+
+  server.child.kill("SIGTERM");
+  const summary = await server.nextLog(/^shutdown/);
+  assert.equal(summary.how, "graceful");
+  assert.equal(summary.totalCalls, 1);
+  assert.equal((await server.child.status).code, 0);
+});
+
+Deno.test("server cuts off in-flight calls at a second signal during the drain", async () => {
+  // Replies 200 ms apart: a 50-reply stream would take 10 s to drain.
+  await using server = await spawnProductionServer(["--stream-interval", "200"]);
+  const stream = server.client.SayHelloStream({ name: "slow", count: 50 }, server.metadata);
+  const replies: string[] = [];
+  const ended = new Promise<grpc.StatusObject>((resolve) => {
+    stream.on("data", (reply) => replies.push(reply.message));
+    stream.on("error", () => {});
+    stream.on("status", resolve);
+  });
+  while (replies.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+
+  server.child.kill("SIGTERM");
+  await server.nextLog(/received: draining/);
+  server.child.kill("SIGTERM");
+  await server.nextLog(/received again: closing in-flight calls now/);
+  const summary = await server.nextLog(/^shutdown/);
+  assert.equal(summary.how, "forced");
+  assert.equal(summary.forcedCalls, 1);
+  assert.equal((await server.child.status).code, 0);
+  const status = await ended;
+  assert.notEqual(status.code, grpc.status.OK);
+  assert.ok(replies.length < 50, `the stream was cut off after ${replies.length} replies`);
 });

@@ -5,7 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
-import type { GreeterService } from "../lib/handlers/greeter.ts";
+import { createGreeterService, type GreeterService } from "../lib/handlers/greeter.ts";
 import {
   bearer,
   bidiPingPong,
@@ -250,4 +250,38 @@ Deno.test("health Check answers SERVING without a token", async (t) => {
     const result = await healthCheck(server.port, server.pki.caCert, "no.Such");
     assert.equal(grpc.status[result.code], "NOT_FOUND", result.details);
   });
+});
+
+Deno.test("a server stream blocked on a client that stopped reading ends when the client cancels", async () => {
+  // Large replies fill the HTTP/2 flow-control window after a few messages, so
+  // the handler waits for "drain"; only the cancellation can release it.
+  let handlerFinished!: () => void;
+  const finished = new Promise<void>((resolve) => (handlerFinished = resolve));
+  const base = createGreeterService();
+  await using server = await startTestServer({
+    service: {
+      ...base,
+      async *sayHelloStream() {
+        try {
+          for (let i = 0; i < 1000; i++) yield { message: `${i} ${"x".repeat(64 * 1024)}` };
+        } finally {
+          handlerFinished();
+        }
+      },
+    },
+  });
+  using client = server.client();
+  const call = client.SayHelloStream({ name: "slow reader" }, bearer(await server.token()));
+  call.on("error", () => {});
+  await new Promise<void>((resolve) => call.once("data", () => resolve()));
+  call.pause(); // stop reading: the server's writes back up
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  call.cancel();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    finished.then(() => "handler finished"),
+    new Promise<string>((resolve) => timer = setTimeout(() => resolve("handler stuck"), 3000)),
+  ]);
+  clearTimeout(timer);
+  assert.equal(outcome, "handler finished");
 });

@@ -7,7 +7,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
-import { once } from "node:events";
+import type { EventEmitter } from "node:events";
 import { callContextOf } from "../call_context.ts";
 import { toWireStatus } from "../errors.ts";
 import type { GreeterHandlers, HelloReply, HelloRequest__Output } from "../proto.ts";
@@ -41,6 +41,20 @@ function failure(error: unknown, context: GreeterCallContext, logger: Logger) {
   return { code, details, name: grpc.status[code], message: details } as grpc.ServiceError;
 }
 
+/** Resolves when `call` can take more writes, or has been cancelled. */
+function drainedOrEnded(call: EventEmitter & { cancelled: boolean }): Promise<void> {
+  if (call.cancelled) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      call.off("cancelled", done);
+      resolve();
+    };
+    call.on("drain", done);
+    call.on("cancelled", done);
+  });
+}
+
 /** Runs `fn`, turning a synchronous throw into a rejection so the boundary sees it. */
 function attempt<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -56,8 +70,9 @@ async function writeAll(
 ): Promise<void> {
   for await (const reply of replies) {
     if (call.cancelled) return;
-    // Respect HTTP/2 flow control: wait when the stream's buffer is full.
-    if (!call.write(reply)) await once(call, "drain");
+    // Respect HTTP/2 flow control: wait when the stream's buffer is full, but
+    // not past the call's end (a client that stops reading, then cancels).
+    if (!call.write(reply)) await drainedOrEnded(call);
   }
   call.end();
 }
