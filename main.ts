@@ -7,6 +7,7 @@
  *
  * @module
  */
+import * as grpc from "@grpc/grpc-js";
 import { ensureDevCertificates } from "./lib/certs.ts";
 import {
   ConfigError,
@@ -18,7 +19,7 @@ import {
 } from "./lib/config.ts";
 import { DEV_CERTS_DIR } from "./lib/defaults.ts";
 import { checkDenoVersion } from "./lib/deno_version.ts";
-import { greeterLogger, setupLogging } from "./lib/log.ts";
+import { greeterLogger, grpcJsLogger, setupLogging } from "./lib/log.ts";
 import { describeServed, serveFromConfig } from "./lib/serve.ts";
 
 /** Exit code for a configuration mistake. */
@@ -53,6 +54,7 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 
   await using _logging = await setupLogging(config.log);
+  grpc.setLogger(grpcJsLogger());
   const log = greeterLogger("server");
   if (deno.verdict !== "ok") log.warn(deno.message);
 

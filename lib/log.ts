@@ -205,6 +205,21 @@ function droppedRecord(count: number): LogRecord {
   };
 }
 
+/**
+ * A console-shaped logger for `grpc.setLogger`, so grpc-js's own messages go
+ * through the project's sink and format instead of raw `console.error`.
+ * They are logged at debug level: what they report that matters (a port
+ * that cannot be bound, a handshake that fails) already reaches the operator
+ * as an error from the project's code, and `GREETER_LOG_LEVEL=debug` shows
+ * the rest. (`GRPC_TRACE` output, which can include request headers, is
+ * debugging for a developer's own machine: never enable it in production.)
+ */
+export function grpcJsLogger(): Pick<Console, "error" | "info" | "debug"> {
+  const logger = getLogger([LOG_CATEGORY, "grpc-js"]);
+  const forward = (...args: unknown[]) => logger.debug("{text}", { text: args.join(" ") });
+  return { error: forward, info: forward, debug: forward };
+}
+
 /** The project logger for a sub-category, e.g. `greeterLogger("server")`. */
 export function greeterLogger(...category: string[]): Logger {
   return getLogger([LOG_CATEGORY, ...category]);

@@ -67,7 +67,8 @@ Deno.test("logging interceptor logs a call the auth interceptor rejects, as UNAU
       assert.equal(line.properties.status, "UNAUTHENTICATED");
       assert.equal(line.properties.sub, undefined, "a rejected call has no subject");
       assert.equal(line.properties.messagesOut, 0);
-      assert.match(renderMessage(line), /UNAUTHENTICATED/);
+      assert.equal(line.properties.details, "missing bearer token", "the reason is logged");
+      assert.match(renderMessage(line), /UNAUTHENTICATED .* details=missing bearer token$/);
     });
   }
 });
@@ -144,7 +145,10 @@ Deno.test("no log record carries a token or the authorization header", async () 
     ...tokens.map((token) => token.split(".")[2]).filter((sig) => sig.length > 10),
     "not-a-jwt",
     "authorization",
-    "bearer",
+    // The header's value as sent ("Bearer <token>"); the reasons logged for
+    // rejected calls ("malformed bearer token") may name the scheme.
+    ...tokens.map((token) => `bearer ${token.slice(0, 8)}`),
+    `basic ${tokens[0].slice(0, 8)}`,
   ];
   for (const record of logs.records) {
     const haystack = [

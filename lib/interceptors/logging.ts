@@ -28,6 +28,15 @@ export interface LoggingInterceptorOptions {
 /** Response header and trailer carrying the call's request id. */
 export const REQUEST_ID_HEADER = "x-request-id";
 
+const CALL_LINE = "{method} {status} in {durationMs}ms peer={peer} in={messagesIn} " +
+  "out={messagesOut} id={requestId} sub={sub}";
+/**
+ * Failed calls also carry the status message sent to the caller ("token
+ * expired", "name must not be empty or blank"): caller-safe by construction,
+ * and the only way to tell rejections apart in the log.
+ */
+const FAILED_CALL_LINE = `${CALL_LINE} details={details}`;
+
 const SERVER_FAULTS = new Set<grpc.status>([
   grpc.status.INTERNAL,
   grpc.status.UNKNOWN,
@@ -65,7 +74,7 @@ export function createLoggingInterceptor(
     stats.total++;
 
     const requestId = () => context?.requestId ?? "-";
-    const finish = (code: grpc.status, ended: "status" | "transport") => {
+    const finish = (code: grpc.status, ended: "status" | "transport", details: string) => {
       if (done) return;
       done = true;
       stats.active--;
@@ -80,11 +89,9 @@ export function createLoggingInterceptor(
         sub: context?.claims?.sub,
         ended,
       };
-      const line = "{method} {status} in {durationMs}ms peer={peer} in={messagesIn} " +
-        "out={messagesOut} id={requestId} sub={sub}";
-      if (code === grpc.status.OK) logger.info(line, fields);
-      else if (SERVER_FAULTS.has(code)) logger.error(line, fields);
-      else logger.warn(line, fields);
+      if (code === grpc.status.OK) logger.info(CALL_LINE, fields);
+      else if (SERVER_FAULTS.has(code)) logger.error(FAILED_CALL_LINE, { ...fields, details });
+      else logger.warn(FAILED_CALL_LINE, { ...fields, details });
     };
 
     return new grpc.ServerInterceptingCall(call, {
@@ -99,7 +106,7 @@ export function createLoggingInterceptor(
             nextMessage(message);
           },
           onCancel() {
-            finish(grpc.status.CANCELLED, "transport");
+            finish(grpc.status.CANCELLED, "transport", "ended before a status was sent");
           },
         });
       },
@@ -112,7 +119,7 @@ export function createLoggingInterceptor(
         next(message);
       },
       sendStatus(status, next) {
-        finish(status.code, "status");
+        finish(status.code, "status", status.details ?? "");
         const trailers = status.metadata ?? new grpc.Metadata();
         trailers.set(REQUEST_ID_HEADER, requestId());
         next({ ...status, metadata: trailers });
