@@ -1,39 +1,52 @@
 /**
  * `deno task client`: the Greeter client and conformance harness.
  *
- * Subcommands: `scenarios` (default; proves a server right or wrong), `basic`
- * (one SayHello, printed), `token` (prints a minted token) and `bench`
- * (load test, in `lib/harness/run_bench.ts`). Run with `--help` for flags.
+ * Subcommands: `scenarios` (default; proves a server right or wrong; `--list`
+ * names them), `basic` (one SayHello, printed), `token` (prints a minted
+ * token) and `bench` (load test, in `lib/harness/run_bench.ts`). Run with
+ * `--help` for flags.
  *
  * Exit codes: 0 success (all scenarios passed or skipped), 1 a call or
- * scenario failed, 2 a configuration mistake (one line, no stack trace).
+ * scenario failed, 2 a user mistake: a bad flag or setting, an unknown
+ * scenario name, a report file that cannot be written (one line, no stack
+ * trace).
  *
  * @module
  */
 import { signToken } from "./lib/auth/jwt.ts";
 import {
-  CLIENT_ENV_VARS,
   CLIENT_USAGE,
   type ClientConfig,
   ConfigError,
   loadClientConfig,
+  readClientEnv,
 } from "./lib/client/config.ts";
 import { clientOptionsFromConfig, tokenProviderFromConfig } from "./lib/client/from_config.ts";
 import { createGreeterClient, statusName, statusOf } from "./lib/client/greeter_client.ts";
-import { runScenariosCommand, UnknownScenarioError } from "./lib/harness/run_scenarios.ts";
-
-/** Output sinks, so `main` can be driven by tests. */
-export interface ClientIo {
-  /** Standard output. */
-  stdout: (text: string) => void;
-  /** Standard error. */
-  stderr: (text: string) => void;
-  /** Writes a report file. */
-  writeTextFile: (path: string, text: string) => Promise<void>;
-}
+import {
+  type CommandIo,
+  listScenariosCommand,
+  ReportWriteError,
+  runScenariosCommand,
+  UnknownScenarioError,
+} from "./lib/harness/run_scenarios.ts";
 
 /**
- * Parses, validates, wires and runs one subcommand.
+ * Output sinks and the write-permission query, so `main` can be driven by
+ * tests: stdout, stderr, a report-file writer and (optionally) `queryWrite`.
+ */
+export type ClientIo = CommandIo;
+
+/**
+ * The user mistakes `main` reports as one line and exit code 2. Anything
+ * else is a bug and keeps its stack trace.
+ */
+const USER_MISTAKES = [ConfigError, UnknownScenarioError, ReportWriteError];
+
+/**
+ * Parses, validates, wires and runs one subcommand. This is the client's one
+ * error boundary: a user mistake from any subcommand becomes one line on
+ * stderr and exit code 2; anything else is rethrown.
  *
  * @param args command-line arguments
  * @param env the `GREETER_*` environment
@@ -45,42 +58,40 @@ export async function main(
   env: Record<string, string | undefined>,
   io: ClientIo,
 ): Promise<number> {
-  let config: ClientConfig;
   try {
-    if (args[0] === "demo") {
-      const { runDemo } = await import("./lib/harness/run_demo.ts");
-      return await runDemo(args.slice(1), env, io);
-    }
-    config = loadClientConfig(args, env);
+    return await run(args, env, io);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr(`client: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    if (!USER_MISTAKES.some((kind) => error instanceof kind)) throw error;
+    io.stderr(`client: ${(error as Error).message}\n`);
+    return 2;
   }
+}
+
+/** Dispatches to the subcommand; user mistakes are thrown for {@linkcode main} to report. */
+async function run(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  io: ClientIo,
+): Promise<number> {
+  if (args[0] === "demo") {
+    const { runDemo } = await import("./lib/harness/run_demo.ts");
+    return await runDemo(args.slice(1), io);
+  }
+  const config = loadClientConfig(args, env);
   if (config.help && config.command !== "bench") {
     io.stdout(CLIENT_USAGE);
     return 0;
   }
-  try {
-    switch (config.command) {
-      case "scenarios":
-        return await runScenariosCommand(config, io);
-      case "basic":
-        return await basic(config, io);
-      case "token":
-        io.stdout(`${await mintToken(config)}\n`);
-        return 0;
-      case "bench":
-        return await bench(config, io);
-    }
-  } catch (error) {
-    if (error instanceof UnknownScenarioError) {
-      io.stderr(`client: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+  switch (config.command) {
+    case "scenarios":
+      return config.list ? listScenariosCommand(io) : await runScenariosCommand(config, io);
+    case "basic":
+      return await basic(config, io);
+    case "token":
+      io.stdout(`${await mintToken(config)}\n`);
+      return 0;
+    case "bench":
+      return await bench(config, io);
   }
 }
 
@@ -130,10 +141,8 @@ async function bench(config: ClientConfig, io: ClientIo): Promise<number> {
 }
 
 if (import.meta.main) {
-  // Only the variables the config reads, so `--allow-env=GREETER_*` is enough.
-  const env = Object.fromEntries(CLIENT_ENV_VARS.map((name) => [name, Deno.env.get(name)]));
   const encoder = new TextEncoder();
-  Deno.exitCode = await main(Deno.args, env, {
+  Deno.exitCode = await main(Deno.args, readClientEnv(), {
     stdout: (text) => Deno.stdout.writeSync(encoder.encode(text)),
     stderr: (text) => Deno.stderr.writeSync(encoder.encode(text)),
     writeTextFile: (path, text) => Deno.writeTextFile(path, text),

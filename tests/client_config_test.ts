@@ -1,15 +1,30 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadClientConfig } from "../lib/client/config.ts";
+import {
+  CLIENT_ENV_VARS,
+  ConfigError,
+  loadClientConfig,
+  readClientEnv,
+} from "../lib/client/config.ts";
 
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
 const SECRET = "s".repeat(32);
 
-/** An in-memory file system: path -> content. */
-function files(entries: Record<string, string>) {
-  return (path: string): string => {
+/** An in-memory file system (path -> text or bytes), with a text and a byte reader. */
+function files(entries: Record<string, string | Uint8Array>) {
+  const get = (path: string): string | Uint8Array => {
     if (path in entries) return entries[path];
     throw new Deno.errors.NotFound(path);
+  };
+  return {
+    readTextFile: (path: string): string => {
+      const content = get(path);
+      return typeof content === "string" ? content : new TextDecoder().decode(content);
+    },
+    readFile: (path: string): Uint8Array => {
+      const content = get(path);
+      return typeof content === "string" ? new TextEncoder().encode(content) : content;
+    },
   };
 }
 
@@ -25,10 +40,11 @@ const FS = files({
   "/client.key.pem": KEY,
   "/not-pem.txt": "hello",
   "/short-secret": "short",
+  "/short-secret-with-newline": `${"s".repeat(31)}\n`,
   "/token.jwt": "aaa.bbb.ccc\n",
 });
-const load = (args: string[], env: Record<string, string> = {}, fs = FS) =>
-  loadClientConfig(args, env, { readTextFile: fs, ...DEV });
+const load = (args: string[], env: Record<string, string | undefined> = {}, fs = FS) =>
+  loadClientConfig(args, env, { ...fs, ...DEV });
 
 Deno.test("client config with no settings dials the default target over TLS with the dev CA and mints tokens", () => {
   const config = load([]);
@@ -37,7 +53,7 @@ Deno.test("client config with no settings dials the default target over TLS with
   assert.equal(config.tls?.ca, CA);
   assert.equal(config.tls?.caPath, "/dev-certs/ca.pem");
   assert.deepEqual(config.token, { kind: "mint" });
-  assert.equal(new TextDecoder().decode(config.secret), SECRET, "the secret file is trimmed");
+  assert.equal(new TextDecoder().decode(config.secret), SECRET, "the trailing newline is dropped");
   assert.equal(config.deadlineMs, 5000);
   assert.equal(config.subject, "greeter-client");
   assert.ok(Object.isFrozen(config));
@@ -137,6 +153,17 @@ const BAD: { name: string; args: string[]; env?: Record<string, string>; message
     message: /is 5 bytes; at least 32/,
   },
   {
+    name: "a secret file whose 32 bytes include its trailing newline",
+    args: [],
+    env: { GREETER_JWT_SECRET_FILE: "/short-secret-with-newline" },
+    message: /is 31 bytes; at least 32/,
+  },
+  {
+    name: "--list with a command other than scenarios",
+    args: ["basic", "--list"],
+    message: /^--list lists the scenarios; it cannot be combined with basic$/,
+  },
+  {
     name: "a zero deadline",
     args: ["--deadline", "0"],
     message: /^--deadline must be a positive whole number/,
@@ -184,4 +211,90 @@ Deno.test("client config refuses the token command when there is no secret", () 
 
 Deno.test("client config a missing default CA names the fix", () => {
   assert.throws(() => load([], {}, files({})), /deno task certs/);
+});
+
+/** 32 bytes that are not valid UTF-8, starting with a space: a text read would corrupt them. */
+const BINARY_SECRET = Uint8Array.from({ length: 32 }, (_, i) => i === 0 ? 0x20 : 0x80 + i * 3);
+
+const SECRET_FILES: {
+  name: string;
+  content: string | Uint8Array;
+  expected: Uint8Array;
+}[] = [
+  {
+    name: "a 32-byte binary secret with bytes from 0x80 and a leading space round-trips exactly",
+    content: BINARY_SECRET,
+    expected: BINARY_SECRET,
+  },
+  {
+    name: "a binary secret loses only its one trailing newline",
+    content: Uint8Array.from([...BINARY_SECRET, 0x0a]),
+    expected: BINARY_SECRET,
+  },
+  {
+    name: "a text secret ending in a newline loses only the newline",
+    content: `${SECRET}\n`,
+    expected: new TextEncoder().encode(SECRET),
+  },
+  {
+    name: "a text secret ending in CRLF loses only the CRLF",
+    content: `${SECRET}\r\n`,
+    expected: new TextEncoder().encode(SECRET),
+  },
+  {
+    name: "a text secret keeps its surrounding spaces and all but one trailing newline",
+    content: `  ${SECRET} \n\n`,
+    expected: new TextEncoder().encode(`  ${SECRET} \n`),
+  },
+];
+
+for (const c of SECRET_FILES) {
+  for (
+    const [source, env] of [
+      ["GREETER_JWT_SECRET_FILE", { GREETER_JWT_SECRET_FILE: "/secret.bin" }],
+      ["the development secret file", {}],
+    ] as const
+  ) {
+    Deno.test(`client config: ${c.name}, read from ${source}`, () => {
+      const fs = files({
+        "/dev-certs/ca.pem": CA,
+        "/secret.bin": c.content,
+        "/dev-state/jwt-secret": c.content,
+      });
+      const config = load([], env, fs);
+      assert.deepEqual(config.secret, c.expected);
+      assert.deepEqual(config.token, { kind: "mint" });
+    });
+  }
+}
+
+Deno.test("client config --list asks for the scenario list", () => {
+  assert.equal(load(["--list"]).list, true);
+  assert.equal(load([]).list, false);
+});
+
+Deno.test("readClientEnv returns exactly the client's variables, set or not", () => {
+  const saved = {
+    target: Deno.env.get("GREETER_TARGET"),
+    other: Deno.env.get("GREETER_NOT_A_SETTING"),
+  };
+  Deno.env.set("GREETER_TARGET", "env.example:9");
+  Deno.env.set("GREETER_NOT_A_SETTING", "x");
+  try {
+    const env = readClientEnv();
+    assert.deepEqual(Object.keys(env).sort(), [...CLIENT_ENV_VARS].sort());
+    assert.equal(env.GREETER_TARGET, "env.example:9");
+    assert.ok(!("GREETER_NOT_A_SETTING" in env), "only the listed variables are read");
+    assert.equal(load([], env).target, "env.example:9");
+  } finally {
+    for (
+      const [name, value] of [["GREETER_TARGET", saved.target], [
+        "GREETER_NOT_A_SETTING",
+        saved.other,
+      ]]
+    ) {
+      if (value === undefined) Deno.env.delete(name!);
+      else Deno.env.set(name!, value);
+    }
+  }
 });

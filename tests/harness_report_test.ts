@@ -7,7 +7,9 @@ import {
   type ScenarioResult,
   summaryLine,
 } from "../lib/harness/report/report.ts";
+import { formatScenarioList } from "../lib/harness/report/scenario_list.ts";
 import { formatTextReport } from "../lib/harness/report/text_report.ts";
+import type { ScenarioGroup } from "../lib/harness/scenarios/scenario.ts";
 
 function report(results: ScenarioResult[]): RunReport {
   return {
@@ -98,3 +100,26 @@ Deno.test("junit report has a suite per group, a failure per FAIL and a skip per
   );
   assert.match(xml, /<skipped message="needs the JWT secret"\/>/);
 });
+
+const LISTS: {
+  name: string;
+  scenarios: { name: string; group: ScenarioGroup; expected: string }[];
+  text: string;
+}[] = [
+  { name: "an empty suite lists nothing", scenarios: [], text: "" },
+  {
+    name: "scenario list aligns name and group so each line starts with a name",
+    scenarios: [
+      { name: "a", group: "patterns", expected: "OK" },
+      { name: "long-name", group: "tls", expected: "UNAVAILABLE or handshake failure" },
+    ],
+    text: "a          patterns  OK\n" +
+      "long-name  tls       UNAVAILABLE or handshake failure\n",
+  },
+];
+
+for (const c of LISTS) {
+  Deno.test(`formatScenarioList: ${c.name}`, () => {
+    assert.equal(formatScenarioList(c.scenarios), c.text);
+  });
+}

@@ -3,16 +3,18 @@
  * turns `args` and `env` into a frozen, validated {@linkcode ClientConfig}.
  * Flags win over environment variables, which win over development defaults.
  *
- * It takes its inputs as arguments (the entry passes `Deno.args` and the
- * `GREETER_*` environment) and reads only the files the settings name (CA,
- * client certificate and key, token file, JWT secret), through an injectable
- * reader, so the loaded config carries PEM text and secret bytes and nothing
- * downstream touches the file system.
+ * It takes its inputs as arguments (the entry passes `Deno.args` and
+ * {@linkcode readClientEnv}) and reads only the files the settings name (CA,
+ * client certificate and key, token file, JWT secret), through injectable
+ * readers, so the loaded config carries PEM text and secret bytes and nothing
+ * downstream touches the file system. {@linkcode readClientEnv} is the
+ * client's one reader of `Deno.env`.
  *
  * @module
  */
 import { join } from "node:path";
 import { MIN_SECRET_BYTES } from "../auth/jwt.ts";
+import { secretFromFileBytes } from "../auth/secret_file.ts";
 import { ConfigError } from "../config.ts";
 import {
   DEFAULT_HOST,
@@ -99,6 +101,8 @@ export interface ClientConfig {
   readonly verbose: boolean;
   /** `--help` was given. @default false */
   readonly help: boolean;
+  /** `--list`: print the scenarios instead of running them. @default false */
+  readonly list: boolean;
   /** `basic`: the name to greet. @default "world" */
   readonly name: string;
   /** Arguments after `--` or not consumed, passed through (e.g. to `bench`). */
@@ -108,10 +112,19 @@ export interface ClientConfig {
 /** Reads a text file; throws `Deno.errors.NotFound` when missing. */
 export type ReadTextFile = (path: string) => string;
 
+/** Reads a file's bytes; throws `Deno.errors.NotFound` when missing. */
+export type ReadFile = (path: string) => Uint8Array;
+
 /** Options for {@linkcode loadClientConfig}. */
 export interface LoadClientConfigOptions {
-  /** File reader, injectable for tests. @default Deno.readTextFileSync */
+  /** Reader of PEM and token files, injectable for tests. @default Deno.readTextFileSync */
   readTextFile?: ReadTextFile;
+  /**
+   * Reader of JWT secret files, injectable for tests. Secrets are bytes, not
+   * text: nothing is decoded, only one trailing line break is dropped.
+   * @default Deno.readFileSync
+   */
+  readFile?: ReadFile;
   /** Development certificates directory (default CA at `ca.pem`). @default DEV_CERTS_DIR */
   devCertsDir?: string;
   /** Development JWT secret file, used when no secret is configured. @default DEV_SECRET_FILE */
@@ -138,6 +151,23 @@ export const CLIENT_ENV_VARS: readonly string[] = [
   "GREETER_DEADLINE_MS",
 ];
 
+/**
+ * The client's one reader of `Deno.env`: the variables in
+ * {@linkcode CLIENT_ENV_VARS} and no others, so `--allow-env=GREETER_*` is
+ * enough and nothing else in the environment can steer the client.
+ *
+ * @returns each name in {@linkcode CLIENT_ENV_VARS} mapped to its value, or
+ *   `undefined` when unset
+ *
+ * @example
+ * ```ts
+ * const config = loadClientConfig(Deno.args, readClientEnv());
+ * ```
+ */
+export function readClientEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(CLIENT_ENV_VARS.map((name) => [name, Deno.env.get(name)]));
+}
+
 /** Flag name -> whether it takes a value. */
 const FLAGS: Record<string, boolean> = {
   "target": true,
@@ -160,6 +190,7 @@ const FLAGS: Record<string, boolean> = {
   "skip": true,
   "verbose": false,
   "help": false,
+  "list": false,
   "name": true,
 };
 
@@ -169,7 +200,7 @@ export const CLIENT_USAGE = `Usage: deno task client [scenarios|basic|token|benc
   scenarios (default)  run the conformance scenarios against the target and report
   basic                one SayHello call, printed
   token                print a freshly minted token (needs the JWT secret)
-  bench                load test (see lib/harness/run_bench.ts)
+  bench                load test (deno task bench --help)
 
 Flags (environment variable in brackets; flags win):
   --target host:port          server to dial [GREETER_TARGET] (default 127.0.0.1:50051)
@@ -180,7 +211,9 @@ Flags (environment variable in brackets; flags win):
   --server-name NAME          name to verify the server certificate against [GREETER_TLS_SERVER_NAME]
   --insecure                  plaintext, no TLS (no token is sent unless the next flag is given)
   --allow-token-over-plaintext  send the bearer token even over plaintext
-  --token JWT                 use this bearer token [GREETER_TOKEN]
+  --token JWT                 use this bearer token [GREETER_TOKEN]; a flag is visible to other
+                              processes (ps) and echoed by deno task (CI logs): prefer
+                              GREETER_TOKEN or --token-file
   --token-file FILE           read the bearer token from FILE [GREETER_TOKEN_FILE]
                               (default: mint tokens from GREETER_JWT_SECRET, GREETER_JWT_SECRET_FILE
                               or the development secret .greeter/jwt-secret)
@@ -192,6 +225,7 @@ Flags (environment variable in brackets; flags win):
   --json                      scenarios: print the report as JSON
   --junit FILE                scenarios: also write a JUnit XML report
   --only a,b --skip a,b       scenarios: select by name
+  --list                      scenarios: print each scenario's name, group and expected result
   --verbose                   more detail
   --help                      this text
 `;
@@ -216,6 +250,7 @@ export function loadClientConfig(
   options: LoadClientConfigOptions = {},
 ): ClientConfig {
   const read = options.readTextFile ?? Deno.readTextFileSync;
+  const readBytes = options.readFile ?? Deno.readFileSync;
   const { command, flags, rest } = parseArgs(args);
   const get = (flag: string, envName?: string): string | undefined => {
     const fromFlag = flags.get(flag);
@@ -287,16 +322,17 @@ export function loadClientConfig(
     secret = new TextEncoder().encode(envSecret);
     secretSource = "GREETER_JWT_SECRET";
   } else if (envSecretFile !== undefined && envSecretFile !== "") {
-    // Trimmed, as the server reads it: a trailing newline is not part of the secret.
-    secret = new TextEncoder().encode(
-      readRequired(read, envSecretFile, "GREETER_JWT_SECRET_FILE").trim(),
+    // Read as the server reads it (lib/auth/secret_file.ts): the file's bytes
+    // less one trailing line break, so a binary key survives intact.
+    secret = secretFromFileBytes(
+      readRequired(readBytes, envSecretFile, "GREETER_JWT_SECRET_FILE"),
     );
     secretSource = envSecretFile;
   } else {
     const devSecretFile = options.devSecretFile ?? DEV_SECRET_FILE;
-    const text = readOptional(read, devSecretFile, "development JWT secret");
-    if (text !== undefined) {
-      secret = new TextEncoder().encode(text.trim());
+    const bytes = readOptional(readBytes, devSecretFile, "development JWT secret");
+    if (bytes !== undefined) {
+      secret = secretFromFileBytes(bytes);
       secretSource = devSecretFile;
     }
   }
@@ -331,6 +367,9 @@ export function loadClientConfig(
       reason: "no --token, --token-file, GREETER_JWT_SECRET or development secret file",
     });
   }
+  if (has("list") && command !== "scenarios") {
+    throw new ConfigError(`--list lists the scenarios; it cannot be combined with ${command}`);
+  }
   if (command === "token" && secret === undefined && !has("help")) {
     throw new ConfigError(
       `token: no JWT secret; set GREETER_JWT_SECRET or start the server once to create ${
@@ -360,6 +399,7 @@ export function loadClientConfig(
     skip: Object.freeze(parseList(get("skip"))),
     verbose: has("verbose"),
     help: has("help"),
+    list: has("list"),
     name: get("name") ?? "world",
     rest: Object.freeze([...rest]),
   });
@@ -461,13 +501,13 @@ function checkTokenShape(token: string, what: string): string {
   return token;
 }
 
-function readRequired(read: ReadTextFile, path: string, what: string): string {
-  const text = readOptional(read, path, what);
-  if (text === undefined) throw new ConfigError(`${what}: file not found: ${path}`);
-  return text;
+function readRequired<T>(read: (path: string) => T, path: string, what: string): T {
+  const content = readOptional(read, path, what);
+  if (content === undefined) throw new ConfigError(`${what}: file not found: ${path}`);
+  return content;
 }
 
-function readOptional(read: ReadTextFile, path: string, what: string): string | undefined {
+function readOptional<T>(read: (path: string) => T, path: string, what: string): T | undefined {
   try {
     return read(path);
   } catch (error) {

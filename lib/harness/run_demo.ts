@@ -5,40 +5,42 @@
  * against it, prints the report and shuts the server down. The exit code is
  * the harness's.
  *
+ * The demo is self-contained: `GREETER_*` settings are ignored on both sides,
+ * so the client always uses the demo server's own CA and secret.
+ *
  * @module
  */
 import { loadClientConfig } from "../client/config.ts";
-import { loadServerConfig } from "../config.ts";
-import { setupLogging } from "../log.ts";
-import { resolveServerMaterial } from "../material.ts";
-import { startGreeterServer } from "../server.ts";
-import { type CommandIo, runScenariosCommand } from "./run_scenarios.ts";
+import { ConfigError, loadServerConfig } from "../config.ts";
+import { checkDenoVersion } from "../deno_version.ts";
+import { greeterLogger, setupLogging } from "../log.ts";
+import { serveFromConfig } from "../serve.ts";
+import { type CommandIo, listScenariosCommand, runScenariosCommand } from "./run_scenarios.ts";
 
 /**
  * Runs the demo. `args` are client flags (for example `--json`, `--only`);
  * the target, CA and secret are the demo server's own.
  *
  * @returns the process exit code: 0 only when every scenario passed
+ * @throws {ConfigError} on a Deno release known to crash, or a bad flag
  */
-export async function runDemo(
-  args: readonly string[],
-  env: Record<string, string | undefined>,
-  io: CommandIo,
-): Promise<number> {
+export async function runDemo(args: readonly string[], io: CommandIo): Promise<number> {
+  // Parse the client flags first: a mistake is reported before anything starts.
+  const flags = loadClientConfig(["scenarios", ...args], {});
+  if (flags.list) return listScenariosCommand(io);
+  const deno = checkDenoVersion(Deno.version.deno);
+  if (deno.verdict === "refuse") throw new ConfigError(deno.message);
   // Server log lines at error level only: the scenarios provoke many expected
   // warnings (rejected tokens, invalid names) that would bury the report.
   await using _logging = await setupLogging({ level: "error" });
-  const material = await resolveServerMaterial(loadServerConfig(["--port", "0"], {}));
-  const server = await startGreeterServer({
-    host: "127.0.0.1",
-    port: 0,
-    tls: material.tls,
-    auth: material.auth,
-  });
+  const { server, material } = await serveFromConfig(
+    loadServerConfig(["--host", "127.0.0.1", "--port", "0"], {}),
+    greeterLogger("server"),
+  );
   try {
     for (const note of material.notes) io.stderr(`demo: ${note}\n`);
     io.stderr(`demo: Greeter serving TLS + JWT on ${server.address}; running every scenario\n`);
-    const config = loadClientConfig(["scenarios", "--target", server.address, ...args], env);
+    const config = loadClientConfig(["scenarios", "--target", server.address, ...args], {});
     return await runScenariosCommand(config, io);
   } finally {
     const summary = await server.shutdown();

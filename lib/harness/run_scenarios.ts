@@ -8,8 +8,9 @@
  *
  * @module
  */
+import { dirname, resolve } from "node:path";
 import { signToken } from "../auth/jwt.ts";
-import type { ClientConfig } from "../client/config.ts";
+import { type ClientConfig, ConfigError } from "../client/config.ts";
 import type { ChannelTlsMaterial } from "../client/credentials.ts";
 import { channelTlsFromConfig, tokenProviderFromConfig } from "../client/from_config.ts";
 import {
@@ -21,6 +22,7 @@ import type { TokenProvider } from "../client/token_provider.ts";
 import { formatJsonReport } from "./report/json_report.ts";
 import { formatJunitReport } from "./report/junit_report.ts";
 import { exitCodeOf, type RunReport, type ScenarioResult } from "./report/report.ts";
+import { formatScenarioList } from "./report/scenario_list.ts";
 import { formatTextReport } from "./report/text_report.ts";
 import { allScenarios } from "./scenarios/all_scenarios.ts";
 import {
@@ -156,8 +158,22 @@ export interface RunScenariosOptions {
 export class UnknownScenarioError extends Error {
   /** @param names the unknown names */
   constructor(names: readonly string[]) {
-    super(`unknown scenario name(s): ${names.join(", ")} (see --help for how to list them)`);
+    super(`unknown scenario name(s): ${names.join(", ")} (run with --list to see them)`);
     this.name = "UnknownScenarioError";
+  }
+}
+
+/** A report file (`--junit`) that could not be written after the run. */
+export class ReportWriteError extends Error {
+  /**
+   * @param flag the flag that named the file, e.g. `--junit`
+   * @param path the file
+   * @param cause what the write threw
+   */
+  constructor(flag: string, path: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
+    super(`${flag}: cannot write ${path}: ${reason}`, { cause });
+    this.name = "ReportWriteError";
   }
 }
 
@@ -276,6 +292,42 @@ export interface CommandIo {
   stderr: (text: string) => void;
   /** Writes a file (JUnit report). */
   writeTextFile: (path: string, text: string) => Promise<void>;
+  /**
+   * Whether this process may write `path`, asked before the run so a report
+   * file that cannot be written fails in a second, not after every scenario.
+   * @default (path) => Deno.permissions.query({ name: "write", path })
+   */
+  queryWrite?: (path: string) => Promise<Deno.PermissionStatus>;
+}
+
+/**
+ * Refuses, before anything runs, a report file this process has no
+ * permission to write. `deno task client` runs with the `client` permission
+ * set, which may write only inside the project.
+ *
+ * @throws {ConfigError} naming the flag and how to allow the write
+ */
+async function checkWritable(flag: string, path: string, io: CommandIo): Promise<void> {
+  const query = io.queryWrite ?? ((path) => Deno.permissions.query({ name: "write", path }));
+  const { state } = await query(path);
+  if (state === "granted") return;
+  throw new ConfigError(
+    `${flag} ${path}: not allowed to write there; add --allow-write=${dirname(resolve(path))} ` +
+      "to the deno run command (deno task passes flags to the script, not to deno), " +
+      "or write the report inside the project",
+  );
+}
+
+/**
+ * `--list`: prints every scenario's name, group and expected result, one a
+ * line, and dials nothing.
+ *
+ * @param io output sinks
+ * @returns the exit code, 0
+ */
+export function listScenariosCommand(io: Pick<CommandIo, "stdout">): number {
+  io.stdout(formatScenarioList(allScenarios()));
+  return 0;
 }
 
 /**
@@ -285,8 +337,12 @@ export interface CommandIo {
  * @param config the loaded client config
  * @param io output sinks
  * @returns the process exit code: 0 when nothing failed
+ * @throws {ConfigError} before the run, when `--junit` names a file this process may not write
+ * @throws {UnknownScenarioError} when `--only` / `--skip` name an unknown scenario
+ * @throws {ReportWriteError} after the run (report printed), when the JUnit file cannot be written
  */
 export async function runScenariosCommand(config: ClientConfig, io: CommandIo): Promise<number> {
+  if (config.junitFile !== undefined) await checkWritable("--junit", config.junitFile, io);
   const choice = tokenProviderFromConfig(config);
   await using ctx = createScenarioContext({
     target: config.target,
@@ -310,7 +366,12 @@ export async function runScenariosCommand(config: ClientConfig, io: CommandIo): 
     config.json ? formatJsonReport(report) : formatTextReport(report, { verbose: config.verbose }),
   );
   if (config.junitFile !== undefined) {
-    await io.writeTextFile(config.junitFile, formatJunitReport(report));
+    try {
+      await io.writeTextFile(config.junitFile, formatJunitReport(report));
+    } catch (error) {
+      // The report is already on stdout; only the file is missing.
+      throw new ReportWriteError("--junit", config.junitFile, error);
+    }
   }
   return exitCodeOf(report);
 }
