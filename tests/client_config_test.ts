@@ -298,3 +298,14 @@ Deno.test("readClientEnv returns exactly the client's variables, set or not", ()
     }
   }
 });
+
+for (const flag of ["--help", "--list"]) {
+  Deno.test(`client config answers ${flag} before any development certificate exists`, () => {
+    const config = loadClientConfig([flag], {}, {
+      devCertsDir: "/nonexistent/certs",
+      devSecretFile: "/nonexistent/jwt-secret",
+    });
+    assert.equal(flag === "--help" ? config.help : config.list, true);
+    assert.equal(config.tls, null, "nothing was read");
+  });
+}

@@ -276,6 +276,8 @@ export function loadClientConfig(
     for (const [flag, value] of [["--ca", caFlag], ["--cert", certPath], ["--key", keyPath]]) {
       if (value !== undefined) throw new ConfigError(`${flag} cannot be combined with --insecure`);
     }
+  } else if (has("help") || has("list")) {
+    // --help and --list dial nothing: they must work before any certificate exists.
   } else {
     if ((certPath === undefined) !== (keyPath === undefined)) {
       throw new ConfigError(
