@@ -20,7 +20,10 @@ import { LOG_LEVELS, type LogFormat } from "./log.ts";
 
 /** A user's configuration mistake: print `message`, no stack, exit non-zero. */
 export class ConfigError extends Error {
-  /** @param message one line naming the setting and what is wrong */
+  /**
+   * Builds the error.
+   * @param message one line naming the setting and what is wrong
+   */
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";

@@ -13,6 +13,7 @@ export class GreeterError extends Error {
   /** The gRPC status code sent to the caller. */
   readonly code: status;
   /**
+   * Builds an expected failure.
    * @param code gRPC status code
    * @param message caller-safe description
    */

@@ -57,7 +57,10 @@ const REJECTION_MESSAGES: Record<TokenRejection, string> = {
 export class TokenError extends Error {
   /** The machine-readable reason. */
   readonly reason: TokenRejection;
-  /** @param reason why the token was refused */
+  /**
+   * Builds the error for one rejection reason.
+   * @param reason why the token was refused
+   */
   constructor(reason: TokenRejection) {
     super(REJECTION_MESSAGES[reason]);
     this.name = "TokenError";

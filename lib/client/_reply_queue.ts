@@ -29,7 +29,10 @@ export class ReplyQueue<T> {
   /** The call's final status (OK or not); never rejects. */
   readonly status: Promise<grpc.StatusObject>;
 
-  /** @param stream the grpc-js call to read; listeners are attached at once */
+  /**
+   * Starts queueing the replies of `stream`.
+   * @param stream the grpc-js call to read; listeners are attached at once
+   */
   constructor(stream: grpc.ClientReadableStream<T> | grpc.ClientDuplexStream<unknown, T>) {
     this.status = new Promise((resolve) => (this.#resolveStatus = resolve));
     stream.on("data", (item: T) => {

@@ -13,7 +13,9 @@ import type { EventEmitter } from "node:events";
 
 /** The parts of a readable server call this module uses. */
 export interface ReadableCall extends EventEmitter {
+  /** Stops delivering messages (flow control holds the rest). */
   pause(): unknown;
+  /** Delivers messages again. */
   resume(): unknown;
 }
 

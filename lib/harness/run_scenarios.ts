@@ -156,7 +156,10 @@ export interface RunScenariosOptions {
 
 /** A `--only` / `--skip` name that matches no scenario. */
 export class UnknownScenarioError extends Error {
-  /** @param names the unknown names */
+  /**
+   * Builds the error.
+   * @param names the unknown names
+   */
   constructor(names: readonly string[]) {
     super(`unknown scenario name(s): ${names.join(", ")} (run with --list to see them)`);
     this.name = "UnknownScenarioError";
@@ -166,6 +169,7 @@ export class UnknownScenarioError extends Error {
 /** A report file (`--junit`) that could not be written after the run. */
 export class ReportWriteError extends Error {
   /**
+   * Builds the error.
    * @param flag the flag that named the file, e.g. `--junit`
    * @param path the file
    * @param cause what the write threw
