@@ -14,11 +14,18 @@
  * @module
  */
 import { generateDevPki } from "../lib/certs.ts";
-import { createGreeterClient, type GreeterConnection } from "../lib/client/greeter_client.ts";
-import { createTokenProvider, mintingTokenSource } from "../lib/client/token_provider.ts";
+import type { GreeterConnection } from "../lib/client/greeter_client.ts";
+import { openSeparateConnections } from "../lib/harness/bench/connections.ts";
 import { runLoad } from "../lib/harness/bench/load_runner.ts";
 import { type BenchPattern, createPatternCall } from "../lib/harness/bench/patterns.ts";
-import { type BenchServerSpec, type ServerStats, spawnBenchServer } from "./bench_server.ts";
+import {
+  BENCH_AUDIENCE,
+  BENCH_ISSUER,
+  type BenchServerSpec,
+  benchTokenProvider,
+  type ServerStats,
+  spawnBenchServer,
+} from "./bench_server.ts";
 
 /** One server to compare: a name and what differs from the defaults. */
 export interface Variant {
@@ -70,9 +77,6 @@ export interface Comparison {
   medianCpuRatio: Record<string, number>;
 }
 
-const ISSUER = "greeter-bench";
-const AUDIENCE = "helloworld.Greeter";
-
 /**
  * Runs the comparison and prints one line per round and a summary.
  *
@@ -89,28 +93,19 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
       cert: pki.serverCert,
       key: pki.serverKey,
       secret,
-      issuer: ISSUER,
-      audience: AUDIENCE,
+      issuer: BENCH_ISSUER,
+      audience: BENCH_AUDIENCE,
       ...v.spec,
     }, { cpuProfileDir: options.cpuProfileDir })
   ));
-  const tokenProvider = createTokenProvider({
-    source: mintingTokenSource({
-      secret: new TextEncoder().encode(secret),
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      subject: "bench",
-    }),
-  });
+  const tokenProvider = benchTokenProvider(secret);
   const connections: GreeterConnection[][] = servers.map((server) =>
-    Array.from({ length: options.channels ?? 2 }, () =>
-      createGreeterClient({
-        target: `localhost:${server.port}`,
-        tls: { ca: pki.caCert },
-        tokenProvider,
-        deadlineMs: 10_000,
-        channelOptions: { "grpc.use_local_subchannel_pool": 1 },
-      }))
+    openSeparateConnections({
+      target: `localhost:${server.port}`,
+      tls: { ca: pki.caCert },
+      tokenProvider,
+      deadlineMs: 10_000,
+    }, options.channels ?? 2)
   );
   const figures: Record<string, RoundFigures[]> = {};
   for (const v of options.variants) figures[v.name] = [];

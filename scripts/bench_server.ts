@@ -25,11 +25,33 @@ import type * as grpc from "@grpc/grpc-js";
 import { getStreamSink, getTextFormatter } from "@logtape/logtape";
 import process from "node:process";
 import { createTokenVerifier } from "../lib/auth/jwt.ts";
+import {
+  createTokenProvider,
+  mintingTokenSource,
+  type TokenProvider,
+} from "../lib/client/token_provider.ts";
 import { createAuthInterceptor } from "../lib/interceptors/auth.ts";
 import { createLoggingInterceptor } from "../lib/interceptors/logging.ts";
 import { startBareGreeterServer } from "../lib/harness/bench/bare_server.ts";
 import { greeterLogger, setupLogging } from "../lib/log.ts";
 import { startGreeterServer } from "../lib/server.ts";
+
+/** Issuer the bench servers require and the bench clients mint. */
+export const BENCH_ISSUER = "greeter-bench";
+/** Audience the bench servers require and the bench clients mint. */
+export const BENCH_AUDIENCE = "helloworld.Greeter";
+
+/** A token provider minting bench tokens from `secret`, as every bench client uses. */
+export function benchTokenProvider(secret: string): TokenProvider {
+  return createTokenProvider({
+    source: mintingTokenSource({
+      secret: new TextEncoder().encode(secret),
+      issuer: BENCH_ISSUER,
+      audience: BENCH_AUDIENCE,
+      subject: "bench",
+    }),
+  });
+}
 
 /** What the child is asked to serve. */
 export interface BenchServerSpec {

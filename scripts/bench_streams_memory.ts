@@ -18,16 +18,15 @@
  * @module
  */
 import { generateDevPki } from "../lib/certs.ts";
+import type { BidiCall, GreeterConnection } from "../lib/client/greeter_client.ts";
+import { openSeparateConnections } from "../lib/harness/bench/connections.ts";
 import {
-  type BidiCall,
-  createGreeterClient,
-  type GreeterConnection,
-} from "../lib/client/greeter_client.ts";
-import { createTokenProvider, mintingTokenSource } from "../lib/client/token_provider.ts";
-import { type ServerStats, spawnBenchServer } from "./bench_server.ts";
-
-const ISSUER = "greeter-bench";
-const AUDIENCE = "helloworld.Greeter";
+  BENCH_AUDIENCE,
+  BENCH_ISSUER,
+  benchTokenProvider,
+  type ServerStats,
+  spawnBenchServer,
+} from "./bench_server.ts";
 
 /** Settings of one run. */
 export interface StreamsMemoryOptions {
@@ -70,29 +69,17 @@ export async function measureStreamsMemory(
     cert: pki.serverCert,
     key: pki.serverKey,
     secret,
-    issuer: ISSUER,
-    audience: AUDIENCE,
+    issuer: BENCH_ISSUER,
+    audience: BENCH_AUDIENCE,
     logLevel: "info",
   });
-  const tokenProvider = createTokenProvider({
-    source: mintingTokenSource({
-      secret: new TextEncoder().encode(secret),
-      issuer: ISSUER,
-      audience: AUDIENCE,
-      subject: "bench",
-    }),
-  });
-  const connections: GreeterConnection[] = Array.from(
-    { length: channels },
-    () =>
-      createGreeterClient({
-        target: `localhost:${server.port}`,
-        tls: { ca: pki.caCert },
-        tokenProvider,
-        deadlineMs: 120_000,
-        channelOptions: { "grpc.use_local_subchannel_pool": 1 },
-      }),
-  );
+  const tokenProvider = benchTokenProvider(secret);
+  const connections: GreeterConnection[] = openSeparateConnections({
+    target: `localhost:${server.port}`,
+    tls: { ca: pki.caCert },
+    tokenProvider,
+    deadlineMs: 120_000,
+  }, channels);
   const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
   const figures: CycleMemory[] = [];
   try {

@@ -15,7 +15,8 @@
 import { ConfigError } from "../client/config.ts";
 import type { ClientConfig } from "../client/config.ts";
 import { clientOptionsFromConfig, tokenProviderFromConfig } from "../client/from_config.ts";
-import { createGreeterClient, type GreeterConnection } from "../client/greeter_client.ts";
+import type { GreeterConnection } from "../client/greeter_client.ts";
+import { openSeparateConnections } from "./bench/connections.ts";
 import { MAX_STREAM_COUNT } from "../defaults.ts";
 import { type LoadResult, runLoad } from "./bench/load_runner.ts";
 import { BENCH_PATTERNS, type BenchPattern, createPatternCall } from "./bench/patterns.ts";
@@ -266,14 +267,7 @@ export async function runBench(config: ClientConfig, io: BenchIo = {}): Promise<
   const connections: GreeterConnection[] = [];
   let sigint: (() => void) | undefined;
   try {
-    for (let i = 0; i < settings.channels; i++) {
-      connections.push(createGreeterClient({
-        ...base,
-        // Without a local pool, grpc-js would share one subchannel (one TCP
-        // connection) between the clients; each channel must be its own.
-        channelOptions: { ...base.channelOptions, "grpc.use_local_subchannel_pool": 1 },
-      }));
-    }
+    connections.push(...openSeparateConnections(base, settings.channels));
     const unreachable = await firstUnready(connections, config.deadlineMs);
     if (unreachable !== undefined) {
       stderr(`error: cannot reach ${config.target}: ${unreachable}\n`);
