@@ -10,7 +10,8 @@ import { encodeBase64Url } from "./_base64url.ts";
 import { DEV_CA_NAME, DEV_CERT_FILES, ensureDevCertificates } from "./certs.ts";
 import { ConfigError, type ServerConfig } from "./config.ts";
 import { inspectTlsMaterial, type ServerTlsMaterial } from "./credentials.ts";
-import { DEV_CERTS_DIR, DEV_SECRET_FILE, DEV_STATE_DIR } from "./defaults.ts";
+import { dirname } from "node:path";
+import { DEV_CERTS_DIR, DEV_SECRET_FILE } from "./defaults.ts";
 import { assertSecret } from "./auth/jwt.ts";
 import { readSecretFile } from "./auth/secret_file.ts";
 import type { ServerAuthOptions } from "./server.ts";
@@ -112,7 +113,7 @@ export async function resolveServerMaterial(
   } else {
     const dev = await loadOrCreateDevSecret(devPaths.secretFile);
     if (dev.created) notes.push(`generated a development JWT secret in ${devPaths.secretFile}`);
-    secret = new TextEncoder().encode(dev.secret);
+    secret = dev.secret;
   }
   try {
     assertSecret(secret);
@@ -144,20 +145,20 @@ export async function resolveServerMaterial(
  */
 export async function loadOrCreateDevSecret(
   path: string = DEV_SECRET_FILE,
-): Promise<{ secret: string; created: boolean }> {
+): Promise<{ secret: Uint8Array; created: boolean }> {
   try {
-    return { secret: (await Deno.readTextFile(path)).trim(), created: false };
+    return { secret: await readSecretFile(path), created: false };
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   const secret = encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)));
-  await Deno.mkdir(path === DEV_SECRET_FILE ? DEV_STATE_DIR : dirname(path), { recursive: true });
+  await Deno.mkdir(dirname(path), { recursive: true });
   try {
     await Deno.writeTextFile(path, secret, { createNew: true, mode: 0o600 });
-    return { secret, created: true };
+    return { secret: new TextEncoder().encode(secret), created: true };
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    return { secret: (await Deno.readTextFile(path)).trim(), created: false };
+    return { secret: await readSecretFile(path), created: false };
   }
 }
 
@@ -211,9 +212,4 @@ async function readPem(path: string, setting: string): Promise<string> {
   const text = await readText(path, setting);
   if (!text.includes("-----BEGIN ")) throw new ConfigError(`${setting}: ${path} is not a PEM file`);
   return text.trim() + "\n";
-}
-
-function dirname(path: string): string {
-  const cut = path.lastIndexOf("/");
-  return cut <= 0 ? "/" : path.slice(0, cut);
 }

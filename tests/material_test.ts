@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { generateDevPki } from "../lib/certs.ts";
+import { loadClientConfig } from "../lib/client/config.ts";
 import { ConfigError, loadServerConfig } from "../lib/config.ts";
 import { type DevPaths, resolveServerMaterial } from "../lib/material.ts";
 
@@ -139,4 +140,21 @@ Deno.test("server material takes a secret file's bytes as the key, less one line
   const config = loadServerConfig(["--jwt-secret-file", `${ws.dir}/binary-secret`], {});
   const material = await resolveServerMaterial(config, { devPaths: ws.devPaths });
   assert.deepEqual(material.auth?.secret, key);
+});
+
+Deno.test("server and client read the development secret file to the same bytes", async () => {
+  await using ws = await workspace();
+  await Deno.writeTextFile(ws.devPaths.secretFile, " dev-secret-with-a-leading-space-0123456789\n");
+  const material = await resolveServerMaterial(loadServerConfig([], {}), {
+    devPaths: { ...ws.devPaths, certsDir: `${ws.dir}/dev-certs` },
+  });
+  const client = loadClientConfig(["basic"], {}, {
+    devCertsDir: `${ws.dir}/dev-certs`,
+    devSecretFile: ws.devPaths.secretFile,
+  });
+  assert.deepEqual(
+    material.auth?.secret,
+    new TextEncoder().encode(" dev-secret-with-a-leading-space-0123456789"),
+  );
+  assert.deepEqual(client.secret, material.auth?.secret);
 });
