@@ -132,7 +132,7 @@ function mintToken(config: ClientConfig): Promise<string> {
  * loaded only when asked for, so the other subcommands never depend on it.
  */
 async function bench(config: ClientConfig, io: ClientIo): Promise<number> {
-  const { runBench } = await import("./lib/harness/run_bench.ts");
+  const { runBench } = await import("./lib/bench/run_bench.ts");
   return await runBench(config, {
     stdout: io.stdout,
     stderr: io.stderr,

@@ -8,7 +8,7 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { ensureDevCertificates } from "./lib/certs.ts";
+import { ensureDevCertificates } from "./lib/shared/dev_certs.ts";
 import {
   ConfigError,
   loadServerConfig,
@@ -16,11 +16,11 @@ import {
   SERVER_ENV_NAMES,
   type ServerConfig,
   serverUsage,
-} from "./lib/config.ts";
-import { DEV_CERTS_DIR } from "./lib/defaults.ts";
-import { checkDenoVersion } from "./lib/deno_version.ts";
-import { greeterLogger, grpcJsLogger, setupLogging } from "./lib/log.ts";
-import { describeServed, serveFromConfig } from "./lib/serve.ts";
+} from "./lib/server/config.ts";
+import { DEV_CERTS_DIR } from "./lib/shared/defaults.ts";
+import { checkDenoVersion } from "./lib/shared/deno_version.ts";
+import { greeterLogger, grpcJsLogger, setupLogging } from "./lib/shared/log.ts";
+import { describeServed, serveFromConfig } from "./lib/server/serve_from_config.ts";
 
 /** Exit code for a configuration mistake. */
 export const EXIT_CONFIG = 2;

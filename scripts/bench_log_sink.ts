@@ -14,7 +14,7 @@
  */
 import { getStreamSink, getTextFormatter } from "@logtape/logtape";
 import process from "node:process";
-import { greeterLogger, setupLogging } from "../lib/log.ts";
+import { greeterLogger, setupLogging } from "../lib/shared/log.ts";
 
 const LINE = "{method} {status} in {durationMs}ms peer={peer} in={messagesIn} " +
   "out={messagesOut} id={requestId} sub={sub}";

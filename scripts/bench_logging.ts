@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { compareServers, scriptOptions } from "./bench_compare.ts";
+import { compareServers, scriptOptions } from "../lib/bench/compare_servers.ts";
 
 if (import.meta.main) {
   await compareServers({

@@ -17,16 +17,16 @@
  *
  * @module
  */
-import { generateDevPki } from "../lib/certs.ts";
+import { generateDevPki } from "../lib/shared/dev_certs.ts";
 import type { BidiCall, GreeterConnection } from "../lib/client/greeter_client.ts";
-import { openSeparateConnections } from "../lib/harness/bench/connections.ts";
+import { openSeparateConnections } from "../lib/bench/connections.ts";
 import {
   BENCH_AUDIENCE,
   BENCH_ISSUER,
   benchTokenProvider,
   type ServerStats,
   spawnBenchServer,
-} from "./bench_server.ts";
+} from "../lib/bench/variant_server.ts";
 
 /** Settings of one run. */
 export interface StreamsMemoryOptions {

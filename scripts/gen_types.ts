@@ -1,5 +1,5 @@
 /**
- * Regenerates `lib/generated/` from `protos/greeter.proto` with
+ * Regenerates `lib/shared/generated/` from `protos/greeter.proto` with
  * `proto-loader-gen-types` (shipped with `@grpc/proto-loader`), then rewrites
  * its extension-less relative imports so Deno resolves them.
  *
@@ -11,7 +11,7 @@
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const target = `${root}lib/generated`;
+const target = `${root}lib/shared/generated`;
 
 async function run(cmd: string, args: string[]): Promise<void> {
   const { code, stderr } = await new Deno.Command(cmd, { args, cwd: root, stdout: "null" })
@@ -71,11 +71,11 @@ async function main(): Promise<number> {
       }
       if (stale.length > 0) {
         console.error(
-          `lib/generated is stale (${stale.join(", ")}): run \`deno task gen:types\``,
+          `lib/shared/generated is stale (${stale.join(", ")}): run \`deno task gen:types\``,
         );
         return 1;
       }
-      console.log("lib/generated matches protos/greeter.proto");
+      console.log("lib/shared/generated matches protos/greeter.proto");
       return 0;
     }
     await Deno.remove(target, { recursive: true }).catch(() => {});
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
       await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
       await Deno.writeTextFile(path, text);
     }
-    console.log(`wrote ${fresh.size} files to lib/generated`);
+    console.log(`wrote ${fresh.size} files to lib/shared/generated`);
     return 0;
   } finally {
     await Deno.remove(tmp, { recursive: true });

@@ -13,16 +13,16 @@ import type { LogRecord, Sink } from "@logtape/logtape";
 import * as jose from "jose";
 import { Buffer } from "node:buffer";
 import { signToken } from "../lib/auth/jwt.ts";
-import { type DevPki, generateDevPki } from "../lib/certs.ts";
-import { setupLogging } from "../lib/log.ts";
-import { type GreeterClient, type HelloRequest, loadGreeterProto } from "../lib/proto.ts";
+import { type DevPki, generateDevPki } from "../lib/shared/dev_certs.ts";
+import { setupLogging } from "../lib/shared/log.ts";
+import { type GreeterClient, type HelloRequest, loadGreeterProto } from "../lib/shared/proto.ts";
 // Types only: the server module is loaded on first use, so token and log
 // helpers work in tests that never start a server.
 import type {
   GreeterServerOptions,
   RunningGreeterServer,
   ServerAuthOptions,
-} from "../lib/server.ts";
+} from "../lib/server/greeter_server.ts";
 
 /** Issuer the test servers require. */
 export const TEST_ISSUER = "greeter-test";
@@ -78,7 +78,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const pki = await testPki();
   const { auth: authOverrides, ...rest } = options;
   const secret = authOverrides?.secret ?? randomSecret();
-  const { startGreeterServer } = await import("../lib/server.ts");
+  const { startGreeterServer } = await import("../lib/server/greeter_server.ts");
   const server = await startGreeterServer({
     ...rest,
     tls: { cert: pki.serverCert, key: pki.serverKey },

@@ -7,8 +7,8 @@ import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
 import { signToken } from "../lib/auth/jwt.ts";
-import { generateDevPki } from "../lib/certs.ts";
-import { loadGreeterProto } from "../lib/proto.ts";
+import { generateDevPki } from "../lib/shared/dev_certs.ts";
+import { loadGreeterProto } from "../lib/shared/proto.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { MIN_SECRET_BYTES } from "../auth/jwt.ts";
 import { secretFromFileBytes } from "../auth/secret_file.ts";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../server/config.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_JWT_AUDIENCE,
@@ -23,7 +23,7 @@ import {
   DEFAULT_PORT,
   DEV_CERTS_DIR,
   DEV_SECRET_FILE,
-} from "../defaults.ts";
+} from "../shared/defaults.ts";
 
 /** The same error type as the server's: one line naming the setting, no stack. */
 export { ConfigError };

@@ -23,7 +23,7 @@ import {
   type HelloReply__Output,
   type HelloRequest,
   loadGreeterProto,
-} from "../proto.ts";
+} from "../shared/proto.ts";
 import { ReplyQueue } from "./_reply_queue.ts";
 import { channelSecurity, type ChannelTlsMaterial } from "./credentials.ts";
 import { retryChannelOptions, type RetryOptions } from "./service_config.ts";

@@ -41,7 +41,9 @@ type HealthClient = grpc.Client & {
 };
 
 /** Absolute path of the health contract, resolved from this module. */
-export const HEALTH_PROTO_PATH: string = fileURLToPath(new URL("./health.proto", import.meta.url));
+export const HEALTH_PROTO_PATH: string = fileURLToPath(
+  new URL("../../protos/health.proto", import.meta.url),
+);
 
 let definition: grpc.ServiceDefinition | undefined;
 

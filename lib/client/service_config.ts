@@ -9,7 +9,7 @@
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
-import { GREETER_SERVICE_NAME } from "../proto.ts";
+import { GREETER_SERVICE_NAME } from "../shared/proto.ts";
 
 /** Retry settings for `UNAVAILABLE` answers. */
 export interface RetryOptions {

@@ -11,10 +11,10 @@
  * @module
  */
 import { loadClientConfig } from "../client/config.ts";
-import { ConfigError, loadServerConfig } from "../config.ts";
-import { checkDenoVersion } from "../deno_version.ts";
-import { greeterLogger, setupLogging } from "../log.ts";
-import { serveFromConfig } from "../serve.ts";
+import { ConfigError, loadServerConfig } from "../server/config.ts";
+import { checkDenoVersion } from "../shared/deno_version.ts";
+import { greeterLogger, setupLogging } from "../shared/log.ts";
+import { serveFromConfig } from "../server/serve_from_config.ts";
 import { type CommandIo, listScenariosCommand, runScenariosCommand } from "./run_scenarios.ts";
 
 /**

@@ -21,7 +21,7 @@ import {
 import type { TokenProvider } from "../client/token_provider.ts";
 import { formatJsonReport } from "./report/json_report.ts";
 import { formatJunitReport } from "./report/junit_report.ts";
-import { exitCodeOf, type RunReport, type ScenarioResult } from "./report/report.ts";
+import { exitCodeOf, type RunReport, type ScenarioResult } from "./report/run_report.ts";
 import { formatScenarioList } from "./report/scenario_list.ts";
 import { formatTextReport } from "./report/text_report.ts";
 import { allScenarios } from "./scenarios/all_scenarios.ts";

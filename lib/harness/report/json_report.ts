@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type RunReport, summaryLine } from "./report.ts";
+import { type RunReport, summaryLine } from "./run_report.ts";
 
 /**
  * Serialises `report` as pretty JSON, with the summary line included.

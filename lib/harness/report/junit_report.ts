@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { RunReport, ScenarioResult } from "./report.ts";
+import type { RunReport, ScenarioResult } from "./run_report.ts";
 
 /**
  * Formats `report` as a JUnit XML document.

@@ -6,7 +6,7 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { generateDevPki } from "../../certs.ts";
+import { generateDevPki } from "../../shared/dev_certs.ts";
 import { expectStatus, outcomeOfError } from "./_calls.ts";
 import type { Scenario } from "./scenario.ts";
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { MAX_NAME_CHARS } from "../../defaults.ts";
+import { MAX_NAME_CHARS } from "../../shared/defaults.ts";
 import { callPattern, expectStatus, PATTERNS } from "./_calls.ts";
 import type { Scenario } from "./scenario.ts";
 

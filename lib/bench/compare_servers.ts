@@ -1,0 +1,226 @@
+/**
+ * Side-by-side server comparison for the bench scripts: every variant runs
+ * in its own child process (see `bench_server.ts`) at the same time, and the
+ * load generator (this process) takes turns on them, round after round, with
+ * the order rotated each round. Each round gives one ratio per variant to the
+ * baseline (the first variant), so slow drifts of a noisy machine hit both
+ * sides of a ratio alike; the medians of those ratios are the result.
+ *
+ * Two figures per variant and round:
+ * - calls/s as the client sees it (closed loop, fixed concurrency);
+ * - server CPU time per call (user + system, from inside the server process),
+ *   which still shows the server's own cost when the client is the bottleneck.
+ *
+ * @module
+ */
+import { generateDevPki } from "../shared/dev_certs.ts";
+import type { GreeterConnection } from "../client/greeter_client.ts";
+import { openSeparateConnections } from "./connections.ts";
+import { runLoad } from "./load_runner.ts";
+import { type BenchPattern, createPatternCall } from "./bench_calls.ts";
+import {
+  BENCH_AUDIENCE,
+  BENCH_ISSUER,
+  type BenchServerSpec,
+  benchTokenProvider,
+  type ServerStats,
+  spawnBenchServer,
+} from "./variant_server.ts";
+
+/** One server to compare: a name and what differs from the defaults. */
+export interface Variant {
+  /** Label in the output. */
+  name: string;
+  /** The server's settings apart from certificates and secret. */
+  spec: Pick<BenchServerSpec, "variant" | "cacheSize" | "logLevel" | "logFile" | "logSink">;
+}
+
+/** Options for {@linkcode compareServers}. */
+export interface CompareOptions {
+  /** Servers; the first is the baseline of every ratio. */
+  variants: readonly Variant[];
+  /** Rounds (each variant measured once per round). @default 5 */
+  rounds?: number;
+  /** Measurement window per variant and round, ms. @default 4000 */
+  durationMs?: number;
+  /** Warm-up per variant and round, ms. @default 500 */
+  warmupMs?: number;
+  /** Calls in flight. @default 32 */
+  concurrency?: number;
+  /** Connections per variant. @default 2 */
+  channels?: number;
+  /** Pattern. @default "unary" */
+  pattern?: BenchPattern;
+  /** Messages per streaming call. @default 10 */
+  messages?: number;
+  /** Write a CPU profile of each server process into this directory. */
+  cpuProfileDir?: string;
+}
+
+/** Figures of one variant in one round. */
+export interface RoundFigures {
+  /** Calls per second seen by the client. */
+  callsPerSecond: number;
+  /** Server CPU (user + system) per call, µs. */
+  serverCpuUsPerCall: number;
+  /** Calls that did not end OK. */
+  failures: number;
+}
+
+/** The result of {@linkcode compareServers}. */
+export interface Comparison {
+  /** Per variant name: the figures of each round. */
+  rounds: Record<string, RoundFigures[]>;
+  /** Per variant name: median over rounds of (variant / baseline) calls/s. */
+  medianThroughputRatio: Record<string, number>;
+  /** Per variant name: median over rounds of (variant / baseline) server CPU per call. */
+  medianCpuRatio: Record<string, number>;
+}
+
+/**
+ * Runs the comparison and prints one line per round and a summary.
+ *
+ * @param options variants, rounds and load shape
+ * @returns every figure and the median ratios
+ */
+export async function compareServers(options: CompareOptions): Promise<Comparison> {
+  const rounds = options.rounds ?? 5;
+  const pattern = options.pattern ?? "unary";
+  const pki = await generateDevPki();
+  const secret = `bench-secret-${crypto.randomUUID()}`;
+  const servers = await Promise.all(options.variants.map((v) =>
+    spawnBenchServer({
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      secret,
+      issuer: BENCH_ISSUER,
+      audience: BENCH_AUDIENCE,
+      ...v.spec,
+    }, { cpuProfileDir: options.cpuProfileDir })
+  ));
+  const tokenProvider = benchTokenProvider(secret);
+  const connections: GreeterConnection[][] = servers.map((server) =>
+    openSeparateConnections({
+      target: `localhost:${server.port}`,
+      tls: { ca: pki.caCert },
+      tokenProvider,
+      deadlineMs: 10_000,
+    }, options.channels ?? 2)
+  );
+  const figures: Record<string, RoundFigures[]> = {};
+  for (const v of options.variants) figures[v.name] = [];
+  const settings = `${pattern}, concurrency ${options.concurrency ?? 32}, channels ${
+    options.channels ?? 2
+  }, ${(options.durationMs ?? 4000) / 1000} s per run, ${rounds} rounds`;
+  console.log(`# ${options.variants.map((v) => v.name).join(" vs ")} (${settings})`);
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const order = options.variants.map((_, i) => (i + round) % options.variants.length);
+      for (const i of order) {
+        const before = await servers[i].stats();
+        const result = await runLoad({
+          call: createPatternCall(pattern, {
+            connections: connections[i],
+            messages: options.messages ?? 10,
+          }),
+          concurrency: options.concurrency ?? 32,
+          durationMs: options.durationMs ?? 4000,
+          warmupMs: options.warmupMs ?? 500,
+        });
+        const after = await servers[i].stats();
+        // The stats window includes the warm-up; the CPU figure is per call served in it.
+        const served = result.calls + result.warmupCalls;
+        figures[options.variants[i].name].push({
+          callsPerSecond: result.callsPerSecond,
+          serverCpuUsPerCall: cpuUs(after) - cpuUs(before) > 0
+            ? (cpuUs(after) - cpuUs(before)) / served
+            : 0,
+          failures: result.calls - (result.statuses.OK ?? 0),
+        });
+      }
+      const base = figures[options.variants[0].name][round];
+      console.log(
+        `round ${round + 1}: ` + options.variants.map((v) => {
+          const f = figures[v.name][round];
+          return `${v.name} ${f.callsPerSecond.toFixed(0)}/s ${
+            f.serverCpuUsPerCall.toFixed(0)
+          } µs/call` +
+            (v === options.variants[0]
+              ? ""
+              : ` (x${(f.callsPerSecond / base.callsPerSecond).toFixed(3)} calls/s, x${
+                (f.serverCpuUsPerCall / base.serverCpuUsPerCall).toFixed(3)
+              } cpu)`) +
+            (f.failures > 0 ? ` ${f.failures} FAILED` : "");
+        }).join(" | "),
+      );
+    }
+  } finally {
+    for (const list of connections) for (const c of list) c.close();
+    await Promise.all(servers.map((s) => s.close()));
+  }
+  const baseline = figures[options.variants[0].name];
+  const medianThroughputRatio: Record<string, number> = {};
+  const medianCpuRatio: Record<string, number> = {};
+  for (const v of options.variants.slice(1)) {
+    const mine = figures[v.name];
+    medianThroughputRatio[v.name] = median(
+      mine.map((f, r) => f.callsPerSecond / baseline[r].callsPerSecond),
+    );
+    medianCpuRatio[v.name] = median(
+      mine.map((f, r) => f.serverCpuUsPerCall / baseline[r].serverCpuUsPerCall),
+    );
+    console.log(
+      `median ${v.name}/${options.variants[0].name}: calls/s x${
+        medianThroughputRatio[v.name].toFixed(3)
+      }, server CPU per call x${medianCpuRatio[v.name].toFixed(3)} ` +
+        `(medians: ${median(mine.map((f) => f.callsPerSecond)).toFixed(0)} vs ${
+          median(baseline.map((f) => f.callsPerSecond)).toFixed(0)
+        } calls/s, ${median(mine.map((f) => f.serverCpuUsPerCall)).toFixed(0)} vs ${
+          median(baseline.map((f) => f.serverCpuUsPerCall)).toFixed(0)
+        } µs/call)`,
+    );
+  }
+  return { rounds: figures, medianThroughputRatio, medianCpuRatio };
+}
+
+/**
+ * The middle value (mean of the two middle ones for an even count).
+ *
+ * @param values numbers, in any order
+ * @returns the median, or NaN for none
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Reads `--name value` pairs of the bench scripts: rounds, duration (s),
+ * concurrency, channels, pattern, messages, cpu-prof-dir.
+ *
+ * @param args `Deno.args`
+ * @returns the options they set
+ */
+export function scriptOptions(args: readonly string[]): Partial<CompareOptions> {
+  const options: Partial<CompareOptions> = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1]];
+    const n = Number(value);
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === "--rounds") options.rounds = n;
+    else if (flag === "--duration") options.durationMs = n * 1000;
+    else if (flag === "--concurrency") options.concurrency = n;
+    else if (flag === "--channels") options.channels = n;
+    else if (flag === "--messages") options.messages = n;
+    else if (flag === "--pattern") options.pattern = value as BenchPattern;
+    else if (flag === "--cpu-prof-dir") options.cpuProfileDir = value;
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  return options;
+}
+
+function cpuUs(stats: ServerStats): number {
+  return stats.cpuUserUs + stats.cpuSystemUs;
+}

@@ -1,0 +1,439 @@
+/**
+ * `deno task client bench [flags]` (also `deno task bench`): load mode. The
+ * target, TLS and token settings are the client's own (see `CLIENT_USAGE`);
+ * the bench's flags arrive in {@linkcode ClientConfig.rest} and are parsed
+ * here by {@linkcode parseBenchArgs}.
+ *
+ * Each chosen pattern runs in turn on the same connections: optional warm-up,
+ * then a measured run of `--calls` calls or `--duration`, closed loop or at a
+ * `--rate`. The report is printed per pattern; `--json FILE|-` keeps the
+ * figures as a `greeter-bench/1` document, and `--compare A.json B.json`
+ * prints two such documents side by side without dialling anything.
+ *
+ * @module
+ */
+import { ConfigError } from "../client/config.ts";
+import type { ClientConfig } from "../client/config.ts";
+import { clientOptionsFromConfig, tokenProviderFromConfig } from "../client/from_config.ts";
+import type { GreeterConnection } from "../client/greeter_client.ts";
+import { openSeparateConnections } from "./connections.ts";
+import { MAX_STREAM_COUNT } from "../shared/defaults.ts";
+import { type LoadResult, runLoad } from "./load_runner.ts";
+import { BENCH_PATTERNS, type BenchPattern, createPatternCall } from "./bench_calls.ts";
+import { createProgressLine, type ProgressOutput } from "./progress.ts";
+import {
+  BenchJsonError,
+  type BenchMeta,
+  formatComparison,
+  formatReport,
+  parseBenchJson,
+  toJson,
+} from "./bench_report.ts";
+
+/** What the bench flags ask for; see {@linkcode BENCH_USAGE}. */
+export interface BenchSettings {
+  /** Patterns to run, in order. @default all four */
+  readonly patterns: readonly BenchPattern[];
+  /** Measured calls per pattern (`--calls`). */
+  readonly totalCalls?: number;
+  /** Measurement window per pattern, ms (`--duration`); 10 s when neither limit is given. */
+  readonly durationMs?: number;
+  /** Workers, i.e. most calls in flight (`--concurrency`). @default 16 */
+  readonly concurrency: number;
+  /** Separate connections the workers share (`--channels`). @default 1 */
+  readonly channels: number;
+  /** Target calls per second, open loop (`--rate`); closed loop without it. */
+  readonly ratePerSecond?: number;
+  /** Messages per streaming call (`--messages`). @default 10 */
+  readonly messages: number;
+  /** Warm-up calls per pattern (`--warmup N`). */
+  readonly warmupCalls?: number;
+  /** Warm-up window per pattern, ms (`--warmup 2s`); 1 s when `--warmup` is not given. */
+  readonly warmupMs?: number;
+  /** Where the JSON document goes: a path, or `"-"` for standard output. */
+  readonly jsonFile?: string;
+  /** Two bench JSON files to compare instead of running (`--compare A B`). */
+  readonly compare?: readonly [string, string];
+}
+
+/** Bench flags, for `--help`. */
+export const BENCH_USAGE = `Usage: deno task bench [client flags] [bench flags]
+       deno task bench --compare A.json B.json
+
+Target, TLS and token flags are the client's (deno task client --help).
+
+Bench flags:
+  --pattern P        unary | server-stream | client-stream | bidi | all, or a comma list
+                     (default all)
+  --calls N          measured calls per pattern
+  --duration D       measurement window per pattern, e.g. 10s, 500ms, 2m (default 10s)
+                     (with --calls too, whichever limit comes first)
+  --concurrency N    calls in flight at once (default 16)
+  --channels N       separate connections the calls are spread over (default 1)
+  --rate R           target calls per second, open loop (default: as fast as answered)
+  --messages N       messages per streaming call (default 10; server-stream at most ${MAX_STREAM_COUNT})
+  --warmup W         warm-up per pattern: N calls or a duration like 2s (default 1s; 0 for none)
+  --json FILE|-      also write the figures as JSON to FILE, or only JSON to stdout with -
+  --compare A B      compare two JSON files (ratios B/A) and exit
+  --deadline MS      deadline of every call (client flag, default 5000)
+`;
+
+const DEFAULTS = {
+  durationMs: 10_000,
+  warmupMs: 1_000,
+  concurrency: 16,
+  channels: 1,
+  messages: 10,
+} as const;
+
+/** Bench flag name -> how many values it takes. */
+const BENCH_FLAGS: Record<string, number> = {
+  pattern: 1,
+  calls: 1,
+  duration: 1,
+  concurrency: 1,
+  channels: 1,
+  rate: 1,
+  messages: 1,
+  warmup: 1,
+  compare: 2,
+};
+
+/**
+ * Parses the bench's own flags.
+ *
+ * The client's parser owns `--json` as a switch, so a `--json FILE` reaches
+ * this function as `json = true` plus `FILE` as a stray positional argument;
+ * the one stray argument is taken as the file (none means `-`).
+ *
+ * @param rest the arguments the client's parser passed through
+ * @param json whether `--json` was given
+ * @returns the validated settings
+ * @throws {ConfigError} naming the flag and what is wrong
+ *
+ * @example
+ * ```ts
+ * parseBenchArgs(["--pattern", "unary", "--duration", "5s"], false);
+ * ```
+ */
+export function parseBenchArgs(rest: readonly string[], json = false): BenchSettings {
+  const values = new Map<string, string[]>();
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (!arg.startsWith("--")) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const arity = BENCH_FLAGS[name];
+    if (arity === undefined) throw new ConfigError(`unknown bench flag --${name} (see --help)`);
+    if (values.has(name)) throw new ConfigError(`--${name} is given twice`);
+    const taken: string[] = [];
+    if (eq !== -1) taken.push(arg.slice(eq + 1));
+    while (taken.length < arity && i + 1 < rest.length) taken.push(rest[++i]);
+    if (taken.length < arity) {
+      throw new ConfigError(`--${name} needs ${arity === 1 ? "a value" : `${arity} values`}`);
+    }
+    values.set(name, taken);
+  }
+  const one = (name: string) => values.get(name)?.[0];
+
+  let jsonFile: string | undefined;
+  if (json) jsonFile = positional.shift() ?? "-";
+  if (positional.length > 0) {
+    throw new ConfigError(`unexpected bench argument ${JSON.stringify(positional[0])}`);
+  }
+  const compare = values.get("compare");
+  if (compare !== undefined) {
+    const others = [...values.keys()].filter((name) => name !== "compare");
+    if (others.length > 0) {
+      throw new ConfigError(`--compare cannot be combined with --${others[0]}`);
+    }
+    return Object.freeze({
+      patterns: [],
+      concurrency: DEFAULTS.concurrency,
+      channels: DEFAULTS.channels,
+      messages: DEFAULTS.messages,
+      compare: [compare[0], compare[1]] as const,
+      ...(jsonFile === undefined ? {} : { jsonFile }),
+    });
+  }
+
+  const patterns = parsePatterns(one("pattern") ?? "all");
+  const totalCalls = optional(one("calls"), (v) => positiveInt(v, "--calls"));
+  let durationMs = optional(one("duration"), (v) => duration(v, "--duration"));
+  if (totalCalls === undefined && durationMs === undefined) durationMs = DEFAULTS.durationMs;
+  const concurrency = optional(one("concurrency"), (v) => positiveInt(v, "--concurrency")) ??
+    DEFAULTS.concurrency;
+  const channels = optional(one("channels"), (v) => positiveInt(v, "--channels")) ??
+    DEFAULTS.channels;
+  if (channels > concurrency) {
+    throw new ConfigError(
+      `--channels ${channels} is more than --concurrency ${concurrency}: some would carry no call`,
+    );
+  }
+  const ratePerSecond = optional(one("rate"), (v) => positiveNumber(v, "--rate"));
+  const messages = optional(one("messages"), (v) => positiveInt(v, "--messages")) ??
+    DEFAULTS.messages;
+  if (patterns.includes("server-stream") && messages > MAX_STREAM_COUNT) {
+    throw new ConfigError(
+      `--messages ${messages} is more than the ${MAX_STREAM_COUNT} replies the server streams at most`,
+    );
+  }
+  const warmup = one("warmup");
+  let warmupCalls: number | undefined;
+  let warmupMs: number | undefined;
+  if (warmup === undefined) warmupMs = DEFAULTS.warmupMs;
+  else if (/^\d+$/.test(warmup.trim())) {
+    const n = Number(warmup);
+    if (n > 0) warmupCalls = n;
+  } else {
+    const ms = duration(warmup, "--warmup", true);
+    if (ms > 0) warmupMs = ms;
+  }
+  return Object.freeze({
+    patterns: Object.freeze(patterns),
+    concurrency,
+    channels,
+    messages,
+    ...(totalCalls === undefined ? {} : { totalCalls }),
+    ...(durationMs === undefined ? {} : { durationMs }),
+    ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
+    ...(warmupCalls === undefined ? {} : { warmupCalls }),
+    ...(warmupMs === undefined ? {} : { warmupMs }),
+    ...(jsonFile === undefined ? {} : { jsonFile }),
+  });
+}
+
+/** Side effects of {@linkcode runBench}, injectable for tests. */
+export interface BenchIo {
+  /** Report text. @default writes to Deno.stdout */
+  stdout?: (text: string) => void;
+  /** Notes and errors. @default writes to Deno.stderr */
+  stderr?: (text: string) => void;
+  /** Where the live progress line goes (only drawn on a terminal). @default Deno.stderr */
+  progressOutput?: ProgressOutput;
+  /** Reads a `--compare` file. @default Deno.readTextFile */
+  readTextFile?: (path: string) => Promise<string>;
+  /** Writes the `--json FILE`. @default Deno.writeTextFile */
+  writeTextFile?: (path: string, text: string) => Promise<void>;
+  /** Stops the run early (the figures so far are still reported). @default Ctrl-C */
+  signal?: AbortSignal;
+}
+
+/** Exit code: every measured call was OK. */
+export const EXIT_OK = 0;
+/** Exit code: some measured call failed, or the target could not be reached. */
+export const EXIT_FAILED = 1;
+/** Exit code: a bench flag was wrong, or a `--compare` file unreadable. */
+export const EXIT_USAGE = 2;
+
+/**
+ * Runs the bench the config asks for and resolves to the exit code:
+ * {@linkcode EXIT_OK} when every measured call ended OK, {@linkcode EXIT_FAILED}
+ * when any did not (or nothing answered), {@linkcode EXIT_USAGE} for a bad flag.
+ *
+ * @param config the loaded client config (`command` is `"bench"`; its `rest` holds the bench flags)
+ * @param io output, files and abort signal; the defaults are the real ones
+ * @returns the process exit code
+ *
+ * @example
+ * ```ts
+ * const code = await runBench(loadClientConfig(["bench", "--pattern", "unary"], env));
+ * ```
+ */
+export async function runBench(config: ClientConfig, io: BenchIo = {}): Promise<number> {
+  const stdout = io.stdout ?? writer(Deno.stdout);
+  const stderr = io.stderr ?? writer(Deno.stderr);
+  if (config.help) {
+    stdout(BENCH_USAGE);
+    return EXIT_OK;
+  }
+  let settings: BenchSettings;
+  try {
+    settings = parseBenchArgs(config.rest, config.json);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    stderr(`error: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (settings.compare !== undefined) return await compare(settings.compare, io, stdout, stderr);
+
+  const choice = tokenProviderFromConfig(config);
+  if (choice.provider === null) stderr(`note: calls carry no token (${choice.reason})\n`);
+  const base = clientOptionsFromConfig(config, choice.provider);
+  const connections: GreeterConnection[] = [];
+  let sigint: (() => void) | undefined;
+  try {
+    connections.push(...openSeparateConnections(base, settings.channels));
+    const unreachable = await firstUnready(connections, config.deadlineMs);
+    if (unreachable !== undefined) {
+      stderr(`error: cannot reach ${config.target}: ${unreachable}\n`);
+      return EXIT_FAILED;
+    }
+
+    let signal = io.signal;
+    if (signal === undefined) {
+      const controller = new AbortController();
+      sigint = () => controller.abort();
+      Deno.addSignalListener("SIGINT", sigint);
+      signal = controller.signal;
+    }
+    const progress = createProgressLine({ output: io.progressOutput ?? Deno.stderr });
+    const results: Record<string, LoadResult> = {};
+    for (const pattern of settings.patterns) {
+      if (signal.aborted) break;
+      const call = createPatternCall(pattern, {
+        connections,
+        messages: settings.messages,
+        deadlineMs: config.deadlineMs,
+      });
+      results[pattern] = await runLoad({
+        call,
+        concurrency: settings.concurrency,
+        totalCalls: settings.totalCalls,
+        durationMs: settings.durationMs,
+        warmupCalls: settings.warmupCalls,
+        warmupMs: settings.warmupMs,
+        ratePerSecond: settings.ratePerSecond,
+        signal,
+        onProgress: progress.enabled ? (s) => progress.update(pattern, s) : undefined,
+        progressIntervalMs: 250,
+      });
+      progress.clear();
+    }
+
+    const meta: BenchMeta = {
+      target: config.target,
+      concurrency: settings.concurrency,
+      channels: settings.channels,
+      durationMs: settings.durationMs,
+      totalCalls: settings.totalCalls,
+      ratePerSecond: settings.ratePerSecond,
+      warmupCalls: settings.warmupCalls,
+      warmupMs: settings.warmupMs,
+    };
+    const report = formatReport(results, meta) +
+      `  (streaming calls carry ${settings.messages} messages each)\n`;
+    if (settings.jsonFile === "-") {
+      // Standard output holds the document alone, so it can be piped; the report goes to stderr.
+      stdout(toJson(results, meta));
+      stderr(report);
+    } else {
+      stdout(report);
+      if (settings.jsonFile !== undefined) {
+        try {
+          await (io.writeTextFile ?? Deno.writeTextFile)(settings.jsonFile, toJson(results, meta));
+        } catch (error) {
+          const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+          stderr(`error: --json: cannot write ${settings.jsonFile}: ${reason}\n`);
+          return EXIT_USAGE;
+        }
+        stderr(`wrote ${settings.jsonFile}\n`);
+      }
+    }
+    const allOk = Object.values(results).every((r) =>
+      r.calls > 0 && Object.keys(r.statuses).every((status) => status === "OK")
+    );
+    return allOk ? EXIT_OK : EXIT_FAILED;
+  } finally {
+    if (sigint !== undefined) Deno.removeSignalListener("SIGINT", sigint);
+    for (const connection of connections) connection.close();
+  }
+}
+
+async function compare(
+  [pathA, pathB]: readonly [string, string],
+  io: BenchIo,
+  stdout: (text: string) => void,
+  stderr: (text: string) => void,
+): Promise<number> {
+  const read = io.readTextFile ?? Deno.readTextFile;
+  try {
+    const [a, b] = await Promise.all(
+      [pathA, pathB].map(async (path) => parseBenchJson(await read(path), path)),
+    );
+    stdout(formatComparison(a, b, { labelA: pathA, labelB: pathB }));
+    return EXIT_OK;
+  } catch (error) {
+    const reason = error instanceof BenchJsonError
+      ? error.message
+      : `cannot read a --compare file: ${(error as Error).message.split("\n")[0]}`;
+    stderr(`error: ${reason}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+/** Waits until every connection is ready; resolves to the first failure's reason, if any. */
+async function firstUnready(
+  connections: readonly GreeterConnection[],
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const deadline = new Date(Date.now() + timeoutMs);
+  const reasons = await Promise.all(
+    connections.map((connection) =>
+      new Promise<string | undefined>((resolve) =>
+        connection.raw.waitForReady(deadline, (error) => resolve(error?.message))
+      )
+    ),
+  );
+  return reasons.find((reason) => reason !== undefined);
+}
+
+function parsePatterns(value: string): BenchPattern[] {
+  if (value === "all") return [...BENCH_PATTERNS];
+  const names = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (names.length === 0) throw new ConfigError("--pattern must name at least one pattern");
+  for (const name of names) {
+    if (!(BENCH_PATTERNS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `--pattern ${JSON.stringify(name)} is not one of ${BENCH_PATTERNS.join(", ")}, all`,
+      );
+    }
+  }
+  return [...new Set(names)] as BenchPattern[];
+}
+
+function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
+  return value === undefined ? undefined : parse(value);
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new ConfigError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function positiveNumber(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new ConfigError(`${flag} must be a positive number, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** `10s`, `500ms`, `2m`, `1.5s`; a bare number is seconds. */
+function duration(value: string, flag: string, allowZero = false): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  const ms = match === null ? NaN : Number(match[1]) * UNIT_MS[match[2] ?? "s"];
+  if (!Number.isFinite(ms) || ms < 0 || (!allowZero && ms === 0)) {
+    throw new ConfigError(
+      `${flag} must be a duration like 10s, 500ms or 2m, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Math.round(ms);
+}
+
+function writer(stream: { writeSync(bytes: Uint8Array): number }): (text: string) => void {
+  const encoder = new TextEncoder();
+  return (text) => {
+    const bytes = encoder.encode(text);
+    for (let at = 0; at < bytes.length;) at += stream.writeSync(bytes.subarray(at));
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * `startGreeterServer(options)`: credentials, the interceptor chain, the
+ * Greeter and health services, and a graceful shutdown.
+ *
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import type { Logger } from "@logtape/logtape";
+import { HealthImplementation } from "grpc-health-check";
+import { createTokenVerifier, type TokenVerifierOptions } from "../auth/jwt.ts";
+import { createServerCredentials, type ServerTlsMaterial } from "./credentials.ts";
+import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES } from "../shared/defaults.ts";
+import { createGreeterService, type GreeterService } from "./handlers/greeter.ts";
+import { toGrpcHandlers } from "./handlers/grpc_adapter.ts";
+import { createAuthInterceptor } from "./interceptors/auth.ts";
+import { type CallStats, createLoggingInterceptor } from "./interceptors/logging.ts";
+import { greeterLogger } from "../shared/log.ts";
+import { GREETER_SERVICE_NAME, loadGreeterProto } from "../shared/proto.ts";
+
+/**
+ * Token checks the server enforces: the verifier's options, less its clock
+ * (the server passes its own `now`).
+ */
+export type ServerAuthOptions = Omit<TokenVerifierOptions, "now">;
+
+/** Options for {@linkcode startGreeterServer}. */
+export interface GreeterServerOptions {
+  /** Address to listen on. @default "127.0.0.1" */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  port?: number;
+  /** TLS material, or `null` for plaintext (basic mode only). */
+  tls: ServerTlsMaterial | null;
+  /** Token checks, or `null` to serve without auth (basic mode only). */
+  auth: ServerAuthOptions | null;
+  /** Largest accepted message, in bytes; larger ones get `RESOURCE_EXHAUSTED`. @default 4 MiB */
+  maxReceiveMessageBytes?: number;
+  /** Time in-flight calls get to finish on shutdown, in ms. @default 10000 */
+  drainTimeoutMs?: number;
+  /** Pause between `SayHelloStream` replies, in ms. @default 0 */
+  streamIntervalMs?: number;
+  /** Replaces the business logic (tests use this to inject faults). @default createGreeterService() */
+  service?: GreeterService;
+  /** Logger for call lines, errors and lifecycle. @default greeterLogger("server") */
+  logger?: Logger;
+  /** Wall clock in ms since the epoch, for token checks. @default Date.now */
+  now?: () => number;
+}
+
+/** What a shutdown did. */
+export interface ShutdownSummary {
+  /** True when every in-flight call finished within the drain timeout. */
+  readonly graceful: boolean;
+  /** Calls in flight when shutdown began. */
+  readonly inFlightAtStart: number;
+  /** Calls cut off by the forced close. */
+  readonly forcedCalls: number;
+  /** Calls served over the server's lifetime. */
+  readonly totalCalls: number;
+  /** Time the shutdown took, in ms. */
+  readonly durationMs: number;
+}
+
+/** A listening server. */
+export interface RunningGreeterServer extends AsyncDisposable {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  /** `host:port` to dial, IPv6 hosts in brackets. */
+  readonly address: string;
+  /** Live call counters. */
+  readonly stats: Readonly<CallStats>;
+  /** Stops accepting calls, drains in-flight ones, then force-closes. Idempotent. */
+  shutdown(): Promise<ShutdownSummary>;
+  /** Like {@linkcode shutdown}, but cuts off in-flight calls now (a drain under way ends early). */
+  forceShutdown(): Promise<ShutdownSummary>;
+}
+
+/**
+ * Connection settings, chosen on purpose:
+ * - keepalive pings every 60 s on idle connections, dropped after 20 s without
+ *   an answer, so dead peers do not hold streams forever;
+ * - clients may ping at most every 10 s without data before being told off;
+ * - idle connections close after 5 minutes (each connection costs memory on
+ *   Deno until it closes);
+ * - at most 1000 concurrent streams per connection (HTTP/2
+ *   `SETTINGS_MAX_CONCURRENT_STREAMS`), bounding what one client can hold open.
+ */
+export const SERVER_CONNECTION_OPTIONS: grpc.ServerOptions = {
+  "grpc.keepalive_time_ms": 60_000,
+  "grpc.keepalive_timeout_ms": 20_000,
+  "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+  "grpc.max_connection_idle_ms": 300_000,
+  "grpc.max_concurrent_streams": 1000,
+};
+
+/**
+ * Starts a Greeter server and resolves once it is listening.
+ *
+ * @example
+ * ```ts
+ * await using server = await startGreeterServer({ tls: { cert, key }, auth: { secret, issuer, audience } });
+ * console.log(server.address);
+ * ```
+ */
+export async function startGreeterServer(
+  options: GreeterServerOptions,
+): Promise<RunningGreeterServer> {
+  const logger = options.logger ?? greeterLogger("server");
+  const host = options.host ?? "127.0.0.1";
+  const stats: CallStats = { active: 0, total: 0 };
+
+  // Order matters; the first entry is outermost (nearest the network).
+  // Logging comes first so that it sees every call, including the ones the
+  // auth interceptor rejects, and measures the whole call. Auth comes next so
+  // that nothing after it (handlers) runs for an unauthenticated caller.
+  const interceptors: grpc.ServerInterceptor[] = [
+    createLoggingInterceptor({ logger: logger.getChild("call"), stats }),
+  ];
+  if (options.auth !== null) {
+    const tolerance = options.auth.clockToleranceSeconds ?? 5;
+    const verifier = createTokenVerifier({
+      ...options.auth,
+      clockToleranceSeconds: tolerance,
+      now: options.now,
+    });
+    interceptors.push(
+      createAuthInterceptor({ verifier, clockToleranceSeconds: tolerance, now: options.now }),
+    );
+  }
+
+  const server = new grpc.Server({
+    ...SERVER_CONNECTION_OPTIONS,
+    "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    interceptors,
+  });
+  const service = options.service ??
+    createGreeterService({ streamIntervalMs: options.streamIntervalMs });
+  server.addService(
+    loadGreeterProto().helloworld.Greeter.service,
+    toGrpcHandlers(service, logger.getChild("handler")),
+  );
+  const health = new HealthImplementation({ "": "SERVING", [GREETER_SERVICE_NAME]: "SERVING" });
+  health.addToServer(server);
+
+  const credentials = createServerCredentials(options.tls);
+  const bindHost = host.includes(":") ? `[${host}]` : host;
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${bindHost}:${options.port ?? 0}`, credentials, (error, bound) => {
+      if (error) {
+        reject(new Error(`cannot listen on ${bindHost}:${options.port ?? 0}: ${error.message}`));
+      } else resolve(bound);
+    });
+  });
+
+  const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+  let stopping: Promise<ShutdownSummary> | undefined;
+  let forceNow: (() => void) | undefined;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      const started = performance.now();
+      const inFlightAtStart = stats.active;
+      for (const name of ["", GREETER_SERVICE_NAME]) health.setStatus(name, "NOT_SERVING");
+      let forcedCalls = 0;
+      const graceful = await new Promise<boolean>((resolve) => {
+        const force = () => {
+          clearTimeout(timer);
+          // Count before forcing: the forced close cancels the calls, which
+          // the logging interceptor then subtracts from `active`.
+          forcedCalls = stats.active;
+          server.forceShutdown();
+          resolve(false);
+        };
+        const timer = setTimeout(force, drainTimeoutMs);
+        forceNow = force;
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      return {
+        graceful,
+        inFlightAtStart,
+        forcedCalls,
+        totalCalls: stats.total,
+        durationMs: Math.round(performance.now() - started),
+      };
+    })();
+    return stopping;
+  };
+  const forceShutdown = () => {
+    const summary = shutdown();
+    forceNow?.();
+    return summary;
+  };
+
+  return {
+    port,
+    address: `${bindHost}:${port}`,
+    stats,
+    shutdown,
+    forceShutdown,
+    async [Symbol.asyncDispose]() {
+      await shutdown();
+    },
+  };
+}

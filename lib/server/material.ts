@@ -1,0 +1,215 @@
+/**
+ * Turns a validated {@linkcode ServerConfig} into the material the server
+ * needs: TLS PEMs and the JWT secret. In development, missing certificates and
+ * a missing secret are generated once (git-ignored); in production nothing is
+ * generated and development material is refused.
+ *
+ * @module
+ */
+import { encodeBase64Url } from "../shared/_base64url.ts";
+import { DEV_CA_NAME, DEV_CERT_FILES, ensureDevCertificates } from "../shared/dev_certs.ts";
+import { ConfigError, type ServerConfig } from "./config.ts";
+import { inspectTlsMaterial, type ServerTlsMaterial } from "./credentials.ts";
+import { dirname } from "node:path";
+import { DEV_CERTS_DIR, DEV_SECRET_FILE } from "../shared/defaults.ts";
+import { assertSecret } from "../auth/jwt.ts";
+import { readSecretFile } from "../auth/secret_file.ts";
+import type { ServerAuthOptions } from "./greeter_server.ts";
+
+/** Where dev material lives; tests point these at a temporary directory. */
+export interface DevPaths {
+  /** Directory of the development certificates. @default DEV_CERTS_DIR */
+  certsDir: string;
+  /** File of the generated development JWT secret. @default DEV_SECRET_FILE */
+  secretFile: string;
+}
+
+/** What the server will run with, and what was generated for it. */
+export interface ServerMaterial {
+  /** TLS PEMs, or `null` in basic mode. */
+  tls: ServerTlsMaterial | null;
+  /** Token checks, or `null` in basic mode. */
+  auth: ServerAuthOptions | null;
+  /** Human-readable notes on generated or development material. */
+  notes: string[];
+}
+
+/** Options for {@linkcode resolveServerMaterial}. */
+export interface MaterialOptions {
+  /** Where development material lives. @default DEV_CERTS_DIR and DEV_SECRET_FILE */
+  devPaths?: DevPaths;
+  /** Clock in ms since the epoch, for certificate expiry. @default Date.now */
+  now?: () => number;
+}
+
+const DEFAULT_DEV_PATHS: DevPaths = { certsDir: DEV_CERTS_DIR, secretFile: DEV_SECRET_FILE };
+
+/**
+ * Reads (or, in development, creates) the TLS material and JWT secret.
+ *
+ * @throws {ConfigError} naming the setting, for unreadable files, half pairs,
+ *   short secrets, or development material in production
+ */
+export async function resolveServerMaterial(
+  config: ServerConfig,
+  options: MaterialOptions = {},
+): Promise<ServerMaterial> {
+  const devPaths = options.devPaths ?? DEFAULT_DEV_PATHS;
+  const now = options.now ?? Date.now;
+  const notes: string[] = [];
+  if (config.basic) {
+    notes.push("basic mode: plaintext and no auth; for learning and local checks only");
+    return { tls: null, auth: null, notes };
+  }
+
+  let tls: ServerTlsMaterial;
+  if (config.tls.certFile !== undefined && config.tls.keyFile !== undefined) {
+    tls = {
+      cert: await readPem(config.tls.certFile, "GREETER_TLS_CERT / --tls-cert"),
+      key: await readPem(config.tls.keyFile, "GREETER_TLS_KEY / --tls-key"),
+    };
+  } else {
+    const result = await ensureDevCertificates(devPaths.certsDir).catch((error: Error) => {
+      throw new ConfigError(error.message);
+    });
+    notes.push(
+      result.created
+        ? `generated development certificates in ${result.dir} (clients trust ${result.paths.caCert})`
+        : `using development certificates from ${result.dir}`,
+    );
+    tls = {
+      cert: await readPem(result.paths.serverCert, "development certificate"),
+      key: await readPem(result.paths.serverKey, "development key"),
+    };
+  }
+  if (config.tls.clientCaFile !== undefined) {
+    tls.clientCa = await readPem(
+      config.tls.clientCaFile,
+      "GREETER_TLS_CLIENT_CA / --tls-client-ca",
+    );
+  }
+  let facts;
+  try {
+    facts = inspectTlsMaterial(tls);
+  } catch (error) {
+    throw new ConfigError(`GREETER_TLS_CERT / GREETER_TLS_KEY: ${(error as Error).message}`);
+  }
+  if (facts.validTo.getTime() < now()) {
+    const message = `the TLS certificate expired on ${facts.validTo.toISOString()}`;
+    if (config.env === "production") throw new ConfigError(message);
+    notes.push(`${message}; delete the files in ${devPaths.certsDir} to regenerate them`);
+  }
+  if (config.env === "production") await refuseDevCertificate(tls, facts.issuer, devPaths);
+
+  let secret: Uint8Array;
+  if (config.jwt.secret !== undefined) {
+    secret = new TextEncoder().encode(config.jwt.secret);
+  } else if (config.jwt.secretFile !== undefined) {
+    secret = await readFileOr(
+      () => readSecretFile(config.jwt.secretFile!),
+      config.jwt.secretFile,
+      "GREETER_JWT_SECRET_FILE / --jwt-secret-file",
+    );
+  } else {
+    const dev = await loadOrCreateDevSecret(devPaths.secretFile);
+    if (dev.created) notes.push(`generated a development JWT secret in ${devPaths.secretFile}`);
+    secret = dev.secret;
+  }
+  try {
+    assertSecret(secret);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  if (config.env === "production") {
+    const dev = await readSecretFile(devPaths.secretFile).catch(() => undefined);
+    if (dev !== undefined && equalBytes(dev, secret)) {
+      throw new ConfigError("the JWT secret is the development secret; production needs its own");
+    }
+  }
+
+  return {
+    tls,
+    auth: {
+      secret,
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      clockToleranceSeconds: config.jwt.clockSkewSeconds,
+    },
+    notes,
+  };
+}
+
+/**
+ * Reads the development secret, creating it (32 random bytes, base64url,
+ * mode 0600) on first use. Safe against two processes starting at once.
+ */
+export async function loadOrCreateDevSecret(
+  path: string = DEV_SECRET_FILE,
+): Promise<{ secret: Uint8Array; created: boolean }> {
+  try {
+    return { secret: await readSecretFile(path), created: false };
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  const secret = encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+  await Deno.mkdir(dirname(path), { recursive: true });
+  try {
+    await Deno.writeTextFile(path, secret, { createNew: true, mode: 0o600 });
+    return { secret: new TextEncoder().encode(secret), created: true };
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    return { secret: await readSecretFile(path), created: false };
+  }
+}
+
+/**
+ * Refuses, in production, a certificate issued by a generated development CA
+ * or a byte-for-byte copy of the development certificate or key, wherever it
+ * was copied to.
+ */
+async function refuseDevCertificate(
+  tls: ServerTlsMaterial,
+  issuer: string,
+  devPaths: DevPaths,
+): Promise<void> {
+  if (issuer.includes(DEV_CA_NAME)) {
+    throw new ConfigError(
+      `GREETER_TLS_CERT was issued by a development CA (${issuer}); production needs a real certificate`,
+    );
+  }
+  for (const [name, mine] of [["serverCert", tls.cert], ["serverKey", tls.key]] as const) {
+    const dev = await Deno.readTextFile(`${devPaths.certsDir}/${DEV_CERT_FILES[name]}`)
+      .catch(() => undefined);
+    if (dev !== undefined && dev.trim() === mine.trim()) {
+      throw new ConfigError(
+        `${name === "serverCert" ? "GREETER_TLS_CERT" : "GREETER_TLS_KEY"} is the development ` +
+          "one; production needs real certificates",
+      );
+    }
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+async function readText(path: string, setting: string): Promise<string> {
+  return await readFileOr(() => Deno.readTextFile(path), path, setting);
+}
+
+async function readFileOr<T>(read: () => Promise<T>, path: string, setting: string): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : (error as Error).message;
+    throw new ConfigError(`${setting}: cannot read ${path}: ${reason}`);
+  }
+}
+
+async function readPem(path: string, setting: string): Promise<string> {
+  const text = await readText(path, setting);
+  if (!text.includes("-----BEGIN ")) throw new ConfigError(`${setting}: ${path} is not a PEM file`);
+  return text.trim() + "\n";
+}

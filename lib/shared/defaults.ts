@@ -1,0 +1,37 @@
+/**
+ * Defaults shared by the server and the client, so `deno task server` then
+ * `deno task client` agree with no settings at all. Paths are resolved from
+ * this module, never from the working directory.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+
+/** Project root (the directory holding `deno.json`). */
+export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Default listen / target host. */
+export const DEFAULT_HOST = "127.0.0.1";
+/** Default listen / target port. */
+export const DEFAULT_PORT = 50051;
+/** Default `iss` of tokens, and the issuer the server requires. */
+export const DEFAULT_JWT_ISSUER = "greeter";
+/** Default `aud` of tokens, and the audience the server requires. */
+export const DEFAULT_JWT_AUDIENCE = "helloworld.Greeter";
+/** Default receive limit for one message, in bytes (4 MiB, grpc's own default). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Default time in-flight calls get to finish on shutdown, in milliseconds. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+/** Longest accepted name, in characters (Unicode code points). */
+export const MAX_NAME_CHARS = 256;
+/** Replies `SayHelloStream` sends when the request's `count` is 0. */
+export const DEFAULT_STREAM_COUNT = 3;
+/** Largest accepted `count` for `SayHelloStream`. */
+export const MAX_STREAM_COUNT = 100;
+
+/** Development certificates directory (generated on first start; git-ignored files). */
+export const DEV_CERTS_DIR: string = fileURLToPath(new URL("../../certs", import.meta.url));
+/** Development state directory (generated JWT secret; git-ignored). */
+export const DEV_STATE_DIR: string = fileURLToPath(new URL("../../.greeter", import.meta.url));
+/** File holding the generated development JWT secret, shared by server and client. */
+export const DEV_SECRET_FILE = `${DEV_STATE_DIR}/jwt-secret`;

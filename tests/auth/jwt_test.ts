@@ -1,0 +1,307 @@
+/**
+ * Unit tests for `lib/auth/jwt.ts`: signing, every rejection reason, the
+ * secret length rule, the verified-token cache and `parseBearer`.
+ */
+import assert from "node:assert/strict";
+import * as jose from "jose";
+import {
+  createTokenVerifier,
+  type GreeterClaims,
+  type HmacAlgorithm,
+  parseBearer,
+  signToken,
+  TokenError,
+  type TokenRejection,
+  type TokenVerifierOptions,
+} from "../../lib/auth/jwt.ts";
+import {
+  mintToken,
+  randomSecret,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  type TokenKind,
+} from "../_helpers.ts";
+
+const secret = randomSecret();
+const T0 = 1_900_000_000_000; // a fixed instant, ms since the epoch
+
+function verifierAt(clock: { ms: number }, options: Partial<TokenVerifierOptions> = {}) {
+  return createTokenVerifier({
+    secret,
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+    clockToleranceSeconds: 5,
+    now: () => clock.ms,
+    ...options,
+  });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<TokenRejection> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof TokenError, `not a TokenError: ${error}`);
+    return error.reason;
+  }
+  assert.fail("the token was accepted");
+}
+
+function signClaims(claims: jose.JWTPayload, alg = "HS256", key = secret): Promise<string> {
+  return new jose.SignJWT(claims).setProtectedHeader({ alg, typ: "JWT" }).sign(key);
+}
+
+Deno.test("signToken and the verifier round-trip the claims for each HMAC algorithm", async (t) => {
+  for (const algorithm of ["HS256", "HS384", "HS512"] as HmacAlgorithm[]) {
+    await t.step(`a ${algorithm} token verifies to its claims`, async () => {
+      const clock = { ms: T0 };
+      const token = await signToken({
+        secret,
+        issuer: TEST_ISSUER,
+        audience: TEST_AUDIENCE,
+        subject: "alice",
+        ttlSeconds: 120,
+        algorithm,
+        now: () => clock.ms,
+      });
+      assert.equal(JSON.parse(atob(token.split(".")[0])).alg, algorithm);
+      const claims: GreeterClaims = await verifierAt(clock, { algorithms: [algorithm] })
+        .verify(token);
+      const iat = T0 / 1000;
+      assert.deepEqual({ ...claims }, {
+        sub: "alice",
+        iss: TEST_ISSUER,
+        aud: TEST_AUDIENCE,
+        iat,
+        exp: iat + 120,
+      });
+    });
+  }
+});
+
+Deno.test("the verifier refuses each kind of bad token with the matching reason", async (t) => {
+  const clock = { ms: T0 };
+  const now = () => clock.ms;
+  const sec = T0 / 1000;
+  const mint = (kind: TokenKind) => mintToken(kind, { secret, now });
+  const cases: { name: string; token: () => Promise<string>; reason: TokenRejection }[] = [
+    { name: "an expired token", token: () => mint("expired"), reason: "expired" },
+    {
+      name: "a token whose nbf is ahead",
+      token: () => mint("not-yet-valid"),
+      reason: "not-yet-valid",
+    },
+    {
+      name: "a token issued in the future",
+      token: () =>
+        signClaims({
+          sub: "a",
+          iss: TEST_ISSUER,
+          aud: TEST_AUDIENCE,
+          iat: sec + 60,
+          exp: sec + 600,
+        }),
+      reason: "not-yet-valid",
+    },
+    { name: "a token from another issuer", token: () => mint("wrong-issuer"), reason: "issuer" },
+    {
+      name: "a token for another audience",
+      token: () => mint("wrong-audience"),
+      reason: "audience",
+    },
+    {
+      name: "a token signed with another secret",
+      token: () => mint("bad-signature"),
+      reason: "signature",
+    },
+    { name: "an alg none token", token: () => mint("alg-none"), reason: "algorithm" },
+    {
+      name: "an HS512 token when only HS256 is allowed",
+      token: () =>
+        signToken({
+          secret,
+          issuer: TEST_ISSUER,
+          audience: TEST_AUDIENCE,
+          subject: "a",
+          algorithm: "HS512",
+          now,
+        }),
+      reason: "algorithm",
+    },
+    { name: "a token without sub", token: () => mint("missing-sub"), reason: "claims" },
+    {
+      name: "a token with a blank sub",
+      token: () =>
+        signToken({ secret, issuer: TEST_ISSUER, audience: TEST_AUDIENCE, subject: "  ", now }),
+      reason: "claims",
+    },
+    {
+      name: "a token without exp",
+      token: () => signClaims({ sub: "a", iss: TEST_ISSUER, aud: TEST_AUDIENCE, iat: sec }),
+      reason: "claims",
+    },
+    {
+      name: "a token without iat",
+      token: () => signClaims({ sub: "a", iss: TEST_ISSUER, aud: TEST_AUDIENCE, exp: sec + 60 }),
+      reason: "claims",
+    },
+    {
+      name: "a string that is not a JWT",
+      token: () => Promise.resolve("a.b.c"),
+      reason: "malformed",
+    },
+  ];
+  for (const { name, token, reason } of cases) {
+    await t.step(`the verifier refuses ${name} as "${reason}"`, async () => {
+      assert.equal(await rejection(verifierAt(clock).verify(await token())), reason);
+    });
+  }
+  await t.step("each reason has a short message that names no token content", () => {
+    for (const { reason } of cases) {
+      const { message } = new TokenError(reason);
+      assert.ok(message.length > 5 && message.length < 40, message);
+      assert.match(message, /token/);
+    }
+  });
+});
+
+Deno.test("the verifier honours the clock tolerance at exp, both sides of the edge", async () => {
+  const clock = { ms: T0 };
+  const token = await signToken({
+    secret,
+    issuer: TEST_ISSUER,
+    audience: TEST_AUDIENCE,
+    subject: "a",
+    ttlSeconds: 60,
+    now: () => clock.ms,
+  });
+  clock.ms = T0 + (60 + 4) * 1000; // 4 s past exp, within the 5 s tolerance
+  assert.equal((await verifierAt(clock, { cacheSize: 0 }).verify(token)).sub, "a");
+  clock.ms = T0 + (60 + 6) * 1000;
+  assert.equal(await rejection(verifierAt(clock, { cacheSize: 0 }).verify(token)), "expired");
+});
+
+Deno.test("secrets shorter than 32 bytes are refused when signing and verifying", async (t) => {
+  for (const length of [0, 16, 31]) {
+    const short = new Uint8Array(length);
+    await t.step(`a ${length}-byte secret is refused`, async () => {
+      await assert.rejects(
+        signToken({ secret: short, issuer: "i", audience: "a", subject: "s" }),
+        new RegExp(`${length} bytes; at least 32`),
+      );
+      assert.throws(
+        () => createTokenVerifier({ secret: short, issuer: "i", audience: "a" }),
+        new RegExp(`${length} bytes; at least 32`),
+      );
+    });
+  }
+  await t.step("a 32-byte secret is accepted", () => {
+    createTokenVerifier({ secret: new Uint8Array(32), issuer: "i", audience: "a" });
+  });
+  await t.step("an algorithm outside the HMAC list is refused at construction", () => {
+    assert.throws(
+      () =>
+        createTokenVerifier({
+          secret,
+          issuer: "i",
+          audience: "a",
+          algorithms: ["none" as HmacAlgorithm],
+        }),
+      /unsupported JWT algorithm: none/,
+    );
+  });
+});
+
+Deno.test("the verifier cache answers a repeated token without verifying it again", async (t) => {
+  const clock = { ms: T0 };
+  const now = () => clock.ms;
+  const token = await mintToken("valid", { secret, now });
+
+  await t.step("a repeated token returns the very same claims object (a cache hit)", async () => {
+    const verifier = verifierAt(clock);
+    const first = await verifier.verify(token);
+    assert.equal(verifier.cacheEntries, 1);
+    assert.equal(await verifier.verify(token), first);
+  });
+  await t.step("with the cache off, each verification builds fresh claims", async () => {
+    const verifier = verifierAt(clock, { cacheSize: 0 });
+    const first = await verifier.verify(token);
+    assert.notEqual(await verifier.verify(token), first);
+    assert.equal(verifier.cacheEntries, 0);
+  });
+  await t.step("a token with a forged signature never hits the cached entry", async () => {
+    const verifier = verifierAt(clock);
+    await verifier.verify(token);
+    const [header, payload] = token.split(".");
+    const forged = `${header}.${payload}.${"A".repeat(43)}`;
+    assert.equal(await rejection(verifier.verify(forged)), "signature");
+  });
+});
+
+Deno.test("the verifier cache holds at most cacheSize tokens and evicts the least recently used", async () => {
+  const clock = { ms: T0 };
+  const now = () => clock.ms;
+  const verifier = verifierAt(clock, { cacheSize: 2 });
+  const [a, b, c] = await Promise.all(
+    ["a", "b", "c"].map((subject) => mintToken("valid", { secret, subject, now })),
+  );
+  const claimsA = await verifier.verify(a);
+  const claimsB = await verifier.verify(b);
+  assert.equal(await verifier.verify(a), claimsA); // a is now the most recently used
+  await verifier.verify(c); // evicts b
+  assert.equal(verifier.cacheEntries, 2);
+  assert.equal(await verifier.verify(a), claimsA, "a was evicted instead of b");
+  const againB = await verifier.verify(b);
+  assert.notEqual(againB, claimsB, "b was still cached");
+  assert.equal(againB.sub, "b");
+  assert.equal(verifier.cacheEntries, 2);
+});
+
+Deno.test("a cached token is refused once it expires, by the injected clock", async () => {
+  const clock = { ms: T0 };
+  const verifier = verifierAt(clock);
+  const token = await mintToken("valid", { secret, ttlSeconds: 30, now: () => clock.ms });
+  const claims = await verifier.verify(token);
+  clock.ms = T0 + 34_000; // exp + 4 s: inside the tolerance, still the cached entry
+  assert.equal(await verifier.verify(token), claims);
+  clock.ms = T0 + 36_000; // exp + 6 s
+  assert.equal(await rejection(verifier.verify(token)), "expired");
+  assert.equal(verifier.cacheEntries, 0, "the expired entry stayed cached");
+});
+
+Deno.test("parseBearer extracts the token or names the problem", async (t) => {
+  const cases: { header: string | undefined; expected: string | TokenRejection }[] = [
+    { header: "Bearer aaa.bbb.ccc", expected: "aaa.bbb.ccc" },
+    { header: "bearer aaa.bbb.ccc", expected: "aaa.bbb.ccc" },
+    { header: "BEARER  aaa.bbb.ccc  ", expected: "aaa.bbb.ccc" },
+    { header: "Bearer a-_.b-_.c-_", expected: "a-_.b-_.c-_" },
+    { header: "Bearer aaa.bbb.", expected: "aaa.bbb." },
+    { header: undefined, expected: "missing" },
+    { header: "", expected: "missing" },
+    { header: "   ", expected: "missing" },
+    { header: "Bearer", expected: "malformed" },
+    { header: "Bearer ", expected: "malformed" },
+    { header: "aaa.bbb.ccc", expected: "malformed" },
+    { header: "Basic aaa.bbb.ccc", expected: "malformed" },
+    { header: "Bearer aaa.bbb", expected: "malformed" },
+    { header: "Bearer aaa.bbb.ccc.ddd", expected: "malformed" },
+    { header: "Bearer aaa.b b.ccc", expected: "malformed" },
+    { header: "Bearer aaa.bbb.ccc, Bearer ddd.eee.fff", expected: "malformed" },
+    { header: "Bearer aa+a.bbb.ccc", expected: "malformed" },
+  ];
+  for (const { header, expected } of cases) {
+    const isToken = expected.includes(".");
+    await t.step(
+      `parseBearer(${JSON.stringify(header)}) ${isToken ? "returns" : "refuses as"} ${expected}`,
+      () => {
+        if (isToken) {
+          assert.equal(parseBearer(header), expected);
+        } else {
+          assert.throws(
+            () => parseBearer(header),
+            (error) => error instanceof TokenError && error.reason === expected,
+          );
+        }
+      },
+    );
+  }
+});

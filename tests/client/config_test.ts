@@ -1,0 +1,311 @@
+import assert from "node:assert/strict";
+import {
+  CLIENT_ENV_VARS,
+  ConfigError,
+  loadClientConfig,
+  readClientEnv,
+} from "../../lib/client/config.ts";
+
+const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+const SECRET = "s".repeat(32);
+
+/** An in-memory file system (path -> text or bytes), with a text and a byte reader. */
+function files(entries: Record<string, string | Uint8Array>) {
+  const get = (path: string): string | Uint8Array => {
+    if (path in entries) return entries[path];
+    throw new Deno.errors.NotFound(path);
+  };
+  return {
+    readTextFile: (path: string): string => {
+      const content = get(path);
+      return typeof content === "string" ? content : new TextDecoder().decode(content);
+    },
+    readFile: (path: string): Uint8Array => {
+      const content = get(path);
+      return typeof content === "string" ? new TextEncoder().encode(content) : content;
+    },
+  };
+}
+
+const DEV = {
+  devCertsDir: "/dev-certs",
+  devSecretFile: "/dev-state/jwt-secret",
+};
+const FS = files({
+  "/dev-certs/ca.pem": CA,
+  "/dev-state/jwt-secret": `${SECRET}\n`,
+  "/other-ca.pem": CA,
+  "/client.pem": CA,
+  "/client.key.pem": KEY,
+  "/not-pem.txt": "hello",
+  "/short-secret": "short",
+  "/short-secret-with-newline": `${"s".repeat(31)}\n`,
+  "/token.jwt": "aaa.bbb.ccc\n",
+});
+const load = (args: string[], env: Record<string, string | undefined> = {}, fs = FS) =>
+  loadClientConfig(args, env, { ...fs, ...DEV });
+
+Deno.test("client config with no settings dials the default target over TLS with the dev CA and mints tokens", () => {
+  const config = load([]);
+  assert.equal(config.command, "scenarios");
+  assert.equal(config.target, "127.0.0.1:50051");
+  assert.equal(config.tls?.ca, CA);
+  assert.equal(config.tls?.caPath, "/dev-certs/ca.pem");
+  assert.deepEqual(config.token, { kind: "mint" });
+  assert.equal(new TextDecoder().decode(config.secret), SECRET, "the trailing newline is dropped");
+  assert.equal(config.deadlineMs, 5000);
+  assert.equal(config.subject, "greeter-client");
+  assert.ok(Object.isFrozen(config));
+});
+
+Deno.test("client config flags win over environment variables", () => {
+  const config = load(
+    ["basic", "--target", "flag.example:1", "--deadline=250", "--sub", "bob"],
+    { GREETER_TARGET: "env.example:2", GREETER_DEADLINE_MS: "999", GREETER_SUBJECT: "eve" },
+  );
+  assert.equal(config.command, "basic");
+  assert.equal(config.target, "flag.example:1");
+  assert.equal(config.deadlineMs, 250);
+  assert.equal(config.subject, "bob");
+});
+
+Deno.test("client config reads each setting from the environment when no flag is given", () => {
+  const config = load([], {
+    GREETER_TARGET: "[::1]:7000",
+    GREETER_TLS_CA: "/other-ca.pem",
+    GREETER_TLS_CLIENT_CERT: "/client.pem",
+    GREETER_TLS_CLIENT_KEY: "/client.key.pem",
+    GREETER_TOKEN_FILE: "/token.jwt",
+  });
+  assert.equal(config.host, "[::1]");
+  assert.equal(config.port, 7000);
+  assert.equal(config.tls?.caPath, "/other-ca.pem");
+  assert.equal(config.tls?.key, KEY);
+  assert.deepEqual(config.token, { kind: "file", path: "/token.jwt", token: "aaa.bbb.ccc" });
+});
+
+Deno.test("client config --insecure means plaintext and needs no CA file", () => {
+  const config = load(["--insecure"], {}, files({}));
+  assert.equal(config.tls, null);
+  assert.equal(config.allowTokenOverPlaintext, false);
+  assert.equal(config.token.kind, "none");
+});
+
+Deno.test("client config lists and switches parse", () => {
+  const config = load(["--only", "a, b,", "--skip=c", "--json", "--junit", "out.xml", "--verbose"]);
+  assert.deepEqual(config.only, ["a", "b"]);
+  assert.deepEqual(config.skip, ["c"]);
+  assert.equal(config.json, true);
+  assert.equal(config.junitFile, "out.xml");
+  assert.equal(config.verbose, true);
+});
+
+const BAD: { name: string; args: string[]; env?: Record<string, string>; message: RegExp }[] = [
+  { name: "an unknown flag", args: ["--frobnicate"], message: /^unknown flag --frobnicate/ },
+  { name: "an unknown command", args: ["dance"], message: /^unexpected argument "dance"/ },
+  { name: "a flag without its value", args: ["--target"], message: /^--target needs a value$/ },
+  {
+    name: "a target without a port",
+    args: ["--target", "localhost"],
+    message: /^--target must be host:port/,
+  },
+  {
+    name: "a port out of range",
+    args: ["--target", "h:70000"],
+    message: /port must be 1-65535, got "70000"/,
+  },
+  {
+    name: "a port that is not a number",
+    args: ["--target", "h:http"],
+    message: /port must be 1-65535/,
+  },
+  {
+    name: "a missing CA file",
+    args: ["--ca", "/nope.pem"],
+    message: /^--ca: file not found: \/nope\.pem$/,
+  },
+  {
+    name: "a CA file that is not PEM",
+    args: ["--ca", "/not-pem.txt"],
+    message: /is not a PEM certificate/,
+  },
+  {
+    name: "a client cert without its key",
+    args: ["--cert", "/client.pem"],
+    message: /must be given together/,
+  },
+  {
+    name: "a CA with --insecure",
+    args: ["--insecure", "--ca", "/other-ca.pem"],
+    message: /--ca cannot be combined with --insecure/,
+  },
+  {
+    name: "a secret under 32 bytes",
+    args: [],
+    env: { GREETER_JWT_SECRET: "too-short" },
+    message: /^JWT secret from GREETER_JWT_SECRET is 9 bytes; at least 32 are required$/,
+  },
+  {
+    name: "a secret file under 32 bytes",
+    args: [],
+    env: { GREETER_JWT_SECRET_FILE: "/short-secret" },
+    message: /is 5 bytes; at least 32/,
+  },
+  {
+    name: "a secret file whose 32 bytes include its trailing newline",
+    args: [],
+    env: { GREETER_JWT_SECRET_FILE: "/short-secret-with-newline" },
+    message: /is 31 bytes; at least 32/,
+  },
+  {
+    name: "--list with a command other than scenarios",
+    args: ["basic", "--list"],
+    message: /^--list lists the scenarios; it cannot be combined with basic$/,
+  },
+  {
+    name: "a zero deadline",
+    args: ["--deadline", "0"],
+    message: /^--deadline must be a positive whole number/,
+  },
+  {
+    name: "a fractional ttl",
+    args: ["--ttl", "1.5"],
+    message: /^--ttl must be a positive whole number/,
+  },
+  {
+    name: "a token that is not a JWT",
+    args: ["--token", "abc"],
+    message: /^--token is not a compact JWT/,
+  },
+  {
+    name: "both a token and a token file",
+    args: ["--token", "a.b.c", "--token-file", "/token.jwt"],
+    message: /exclusive/,
+  },
+  {
+    name: "a missing token file",
+    args: ["--token-file", "/missing.jwt"],
+    message: /file not found/,
+  },
+  { name: "a boolean flag with a value", args: ["--json=yes"], message: /^--json takes no value$/ },
+];
+
+for (const c of BAD) {
+  Deno.test(`client config rejects ${c.name} with a one-line ConfigError`, () => {
+    assert.throws(() => load(c.args, c.env ?? {}), (error: unknown) => {
+      assert.ok(error instanceof ConfigError, `not a ConfigError: ${error}`);
+      assert.match(error.message, c.message);
+      assert.ok(!error.message.includes("\n"), "one line");
+      return true;
+    });
+  });
+}
+
+Deno.test("client config refuses the token command when there is no secret", () => {
+  assert.throws(
+    () => load(["token"], {}, files({ "/dev-certs/ca.pem": CA })),
+    /token: no JWT secret/,
+  );
+});
+
+Deno.test("client config a missing default CA names the fix", () => {
+  assert.throws(() => load([], {}, files({})), /deno task certs/);
+});
+
+/** 32 bytes that are not valid UTF-8, starting with a space: a text read would corrupt them. */
+const BINARY_SECRET = Uint8Array.from({ length: 32 }, (_, i) => i === 0 ? 0x20 : 0x80 + i * 3);
+
+const SECRET_FILES: {
+  name: string;
+  content: string | Uint8Array;
+  expected: Uint8Array;
+}[] = [
+  {
+    name: "a 32-byte binary secret with bytes from 0x80 and a leading space round-trips exactly",
+    content: BINARY_SECRET,
+    expected: BINARY_SECRET,
+  },
+  {
+    name: "a binary secret loses only its one trailing newline",
+    content: Uint8Array.from([...BINARY_SECRET, 0x0a]),
+    expected: BINARY_SECRET,
+  },
+  {
+    name: "a text secret ending in a newline loses only the newline",
+    content: `${SECRET}\n`,
+    expected: new TextEncoder().encode(SECRET),
+  },
+  {
+    name: "a text secret ending in CRLF loses only the CRLF",
+    content: `${SECRET}\r\n`,
+    expected: new TextEncoder().encode(SECRET),
+  },
+  {
+    name: "a text secret keeps its surrounding spaces and all but one trailing newline",
+    content: `  ${SECRET} \n\n`,
+    expected: new TextEncoder().encode(`  ${SECRET} \n`),
+  },
+];
+
+for (const c of SECRET_FILES) {
+  for (
+    const [source, env] of [
+      ["GREETER_JWT_SECRET_FILE", { GREETER_JWT_SECRET_FILE: "/secret.bin" }],
+      ["the development secret file", {}],
+    ] as const
+  ) {
+    Deno.test(`client config: ${c.name}, read from ${source}`, () => {
+      const fs = files({
+        "/dev-certs/ca.pem": CA,
+        "/secret.bin": c.content,
+        "/dev-state/jwt-secret": c.content,
+      });
+      const config = load([], env, fs);
+      assert.deepEqual(config.secret, c.expected);
+      assert.deepEqual(config.token, { kind: "mint" });
+    });
+  }
+}
+
+Deno.test("client config --list asks for the scenario list", () => {
+  assert.equal(load(["--list"]).list, true);
+  assert.equal(load([]).list, false);
+});
+
+Deno.test("readClientEnv returns exactly the client's variables, set or not", () => {
+  const saved = {
+    target: Deno.env.get("GREETER_TARGET"),
+    other: Deno.env.get("GREETER_NOT_A_SETTING"),
+  };
+  Deno.env.set("GREETER_TARGET", "env.example:9");
+  Deno.env.set("GREETER_NOT_A_SETTING", "x");
+  try {
+    const env = readClientEnv();
+    assert.deepEqual(Object.keys(env).sort(), [...CLIENT_ENV_VARS].sort());
+    assert.equal(env.GREETER_TARGET, "env.example:9");
+    assert.ok(!("GREETER_NOT_A_SETTING" in env), "only the listed variables are read");
+    assert.equal(load([], env).target, "env.example:9");
+  } finally {
+    for (
+      const [name, value] of [["GREETER_TARGET", saved.target], [
+        "GREETER_NOT_A_SETTING",
+        saved.other,
+      ]]
+    ) {
+      if (value === undefined) Deno.env.delete(name!);
+      else Deno.env.set(name!, value);
+    }
+  }
+});
+
+for (const flag of ["--help", "--list"]) {
+  Deno.test(`client config answers ${flag} before any development certificate exists`, () => {
+    const config = loadClientConfig([flag], {}, {
+      devCertsDir: "/nonexistent/certs",
+      devSecretFile: "/nonexistent/jwt-secret",
+    });
+    assert.equal(flag === "--help" ? config.help : config.list, true);
+    assert.equal(config.tls, null, "nothing was read");
+  });
+}

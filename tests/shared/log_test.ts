@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { getTextFormatter, type LogRecord } from "@logtape/logtape";
+import {
+  createBatchingSink,
+  greeterLogger,
+  renderBareValue,
+  setupLogging,
+} from "../../lib/shared/log.ts";
+
+function recordingStream() {
+  const chunks: string[] = [];
+  const decoder = new TextDecoder();
+  const stream = new WritableStream<Uint8Array>({
+    write(chunk) {
+      chunks.push(decoder.decode(chunk));
+    },
+  });
+  return { stream, chunks };
+}
+
+function record(message: string): LogRecord {
+  return {
+    category: ["greeter", "test"],
+    level: "info",
+    message: [message],
+    rawMessage: message,
+    timestamp: 0,
+    properties: {},
+  };
+}
+
+const formatter = (r: LogRecord) => `${r.message.join("")}\n`;
+const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+
+Deno.test("batching sink writes one turn's records with one write, in order", async () => {
+  const { stream, chunks } = recordingStream();
+  await using sink = createBatchingSink(stream, formatter);
+  sink(record("a"));
+  sink(record("b"));
+  sink(record("c"));
+  assert.deepEqual(chunks, [], "nothing is written in the caller's turn");
+  await tick();
+  assert.deepEqual(chunks, ["a\nb\nc\n"]);
+});
+
+Deno.test("batching sink drops the oldest records past its bound and says how many", async () => {
+  const { stream, chunks } = recordingStream();
+  await using sink = createBatchingSink(stream, formatter, { maxBufferedRecords: 2 });
+  for (const m of ["1", "2", "3", "4", "5"]) sink(record(m));
+  await tick();
+  assert.deepEqual(chunks, [
+    "3 log records dropped: the log output could not keep up\n4\n5\n",
+  ]);
+});
+
+Deno.test("batching sink writes what is queued on dispose and leaves the stream open", async () => {
+  const { stream, chunks } = recordingStream();
+  {
+    await using sink = createBatchingSink(stream, formatter);
+    sink(record("last words"));
+  }
+  assert.deepEqual(chunks, ["last words\n"]);
+  const writer = stream.getWriter(); // would throw if the sink still held or closed it
+  await writer.write(new TextEncoder().encode("after\n"));
+  writer.releaseLock();
+  assert.deepEqual(chunks, ["last words\n", "after\n"]);
+});
+
+const VALUES: [string, unknown, string][] = [
+  ["a plain string without quotes", "/helloworld.Greeter/SayHello", "/helloworld.Greeter/SayHello"],
+  ["a string with a line break escaped", "a\nb", "a\\nb"],
+  ["a number as written", 12.5, "12.5"],
+  ["negative zero", -0, "-0"],
+  ["a boolean", true, "true"],
+  ["undefined", undefined, "undefined"],
+  ["null", null, "null"],
+  ["an object through the inspector", { a: 1 }, "inspected"],
+];
+
+for (const [what, value, expected] of VALUES) {
+  Deno.test(`text lines render ${what}`, () => {
+    assert.equal(renderBareValue(value, () => "inspected"), expected);
+  });
+}
+
+Deno.test("text lines render like logtape's bare values for simple values", () => {
+  const ours = getTextFormatter({ value: renderBareValue });
+  const theirs = getTextFormatter({ value: "bare" });
+  const r: LogRecord = {
+    ...record(""),
+    message: ["", "ok", " in ", 1.25, "ms ", true, ""],
+    rawMessage: "{s} in {n}ms {b}",
+  };
+  assert.equal(ours(r), theirs(r));
+});
+
+Deno.test("setupLogging writes JSON lines with flattened properties when asked", async () => {
+  const { stream, chunks } = recordingStream();
+  {
+    await using _logging = await setupLogging({ format: "json", stream });
+    greeterLogger("test").info("call {method}", { method: "/x/Y", sub: "alice" });
+  }
+  const line = JSON.parse(chunks.join("").trim());
+  assert.equal(line.message, "call {method}"); // the template: values are fields
+  assert.equal(line.method, "/x/Y");
+  assert.equal(line.sub, "alice");
+  assert.equal(line.level, "INFO");
+});
+
+Deno.test("setupLogging drops lines below the configured level", async () => {
+  const { stream, chunks } = recordingStream();
+  {
+    await using _logging = await setupLogging({ level: "warning", stream });
+    greeterLogger("test").info("quiet");
+    greeterLogger("test").warn("loud");
+  }
+  const text = chunks.join("");
+  assert.ok(!text.includes("quiet"));
+  assert.match(text, /\[WRN\] greeter·test: loud/);
+});
