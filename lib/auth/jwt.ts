@@ -1,11 +1,19 @@
 /**
- * Signing and verification of the Greeter's bearer tokens (HMAC JWTs), with
- * no gRPC imports: the auth interceptor and the client's token provider both
- * build on this module.
+ * Signing and verification of the Greeter's bearer tokens, with no gRPC
+ * imports: the auth interceptor and the client's token provider both build on
+ * this module. Tokens are either HMAC JWTs signed with a shared secret
+ * (development and basic set-ups) or asymmetric JWTs checked against public
+ * keys ({@linkcode ./jwks.ts}); the two families are never mixed, so a token
+ * "signed" with HS256 using a public key as the secret is refused.
  *
  * @module
  */
 import * as jose from "jose";
+import { assertAsymmetricAlgorithms, type AsymmetricAlgorithm, KeySourceError } from "./jwks.ts";
+import type { KeySource } from "./jwks.ts";
+
+/** Longest token lifetime (`exp - iat`) accepted by default, in seconds: one day. */
+export const DEFAULT_MAX_LIFETIME_SECONDS = 86_400;
 
 /** Shortest accepted HMAC secret, in bytes (RFC 7518 §3.2 for HS256). */
 export const MIN_SECRET_BYTES = 32;
@@ -27,6 +35,12 @@ export interface GreeterClaims {
   readonly exp: number;
   /** Not-before, seconds since the epoch, when the token has one. */
   readonly nbf?: number;
+  /** Granted scopes, space-separated (RFC 8693 / RFC 9068), when present. */
+  readonly scope?: string;
+  /** Granted scopes as some providers name them (`scp`: array or string), when present. */
+  readonly scp?: string | readonly string[];
+  /** Any other claim the issuer added, unverified beyond the signature. */
+  readonly [claim: string]: unknown;
 }
 
 /** Why a token was refused; each maps to a short, non-leaking message. */
@@ -39,7 +53,11 @@ export type TokenRejection =
   | "not-yet-valid"
   | "issuer"
   | "audience"
-  | "claims";
+  | "claims"
+  | "lifetime"
+  | "critical"
+  | "unknown-key"
+  | "keys-unavailable";
 
 const REJECTION_MESSAGES: Record<TokenRejection, string> = {
   "missing": "missing bearer token",
@@ -51,6 +69,10 @@ const REJECTION_MESSAGES: Record<TokenRejection, string> = {
   "issuer": "token issuer not accepted",
   "audience": "token audience not accepted",
   "claims": "token claims incomplete",
+  "lifetime": "token lifetime too long",
+  "critical": "token has a critical header (crit) this server does not support",
+  "unknown-key": "token signing key unknown",
+  "keys-unavailable": "token signing keys unavailable",
 };
 
 /** A refused token; `message` is safe to send to the caller. */
@@ -113,18 +135,25 @@ export async function signToken(options: SignTokenOptions): Promise<string> {
   return await jwt.sign(options.secret);
 }
 
-/** Options for {@linkcode createTokenVerifier}. */
+/** Options for {@linkcode createTokenVerifier}; give exactly one of `secret` and `keys`. */
 export interface TokenVerifierOptions {
   /** Shared HMAC secret, at least {@linkcode MIN_SECRET_BYTES} bytes. */
-  secret: Uint8Array;
+  secret?: Uint8Array;
+  /** Public keys (local file, JWKS URL or OIDC issuer); see {@linkcode ./jwks.ts}. */
+  keys?: KeySource;
   /** Required `iss`. */
   issuer: string;
   /** Required member of `aud`. */
   audience: string;
-  /** Accepted algorithms; `none` cannot be listed. @default ["HS256"] */
-  algorithms?: readonly HmacAlgorithm[];
+  /**
+   * Accepted algorithms; `none` cannot be listed, and HMAC and asymmetric
+   * algorithms never mix. @default ["HS256"] with a secret, ASYMMETRIC_ALGORITHMS with keys
+   */
+  algorithms?: readonly (HmacAlgorithm | AsymmetricAlgorithm)[];
   /** Allowed clock difference for `exp`, `nbf` and `iat`, in seconds. @default 5 */
   clockToleranceSeconds?: number;
+  /** Longest accepted `exp - iat`, in seconds. @default DEFAULT_MAX_LIFETIME_SECONDS */
+  maxLifetimeSeconds?: number;
   /** Verified tokens remembered until they expire; 0 turns the cache off. @default 10000 */
   cacheSize?: number;
   /** Clock, in milliseconds since the epoch. @default Date.now */
@@ -136,35 +165,69 @@ export interface TokenVerifier {
   /**
    * Resolves to the verified claims, or rejects with a {@linkcode TokenError}.
    * @param token the compact JWS, without the `Bearer ` prefix
+   * @param signal ends a wait for fresh signing keys early (the call's deadline)
    */
-  verify(token: string): Promise<GreeterClaims>;
+  verify(token: string, signal?: AbortSignal): Promise<GreeterClaims>;
   /** Number of tokens currently cached. */
   readonly cacheEntries: number;
 }
 
 /**
- * Builds a verifier that checks signature, algorithm allow-list, `exp`, `iat`,
- * `nbf` (when present), `iss`, `aud` and `sub`.
+ * Builds a verifier that checks the header (no `crit`, an allowed algorithm of
+ * the key's family), the signature, `exp`, `iat` and `nbf` (integers;
+ * `nbf` when present), the lifetime, `iss`, `aud` and `sub`.
  *
  * Verified tokens are cached, keyed on the whole compact token (signature
  * included, so a forged token can never hit a cached entry), until their `exp`;
  * the cache holds at most `cacheSize` entries and drops the least recently used.
+ * With public keys, an entry is trusted only while the key set is unchanged:
+ * after a rotation each cached token is verified again, once, so a token whose
+ * key was removed stops working.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  assertSecret(options.secret);
-  const algorithms = [...(options.algorithms ?? ["HS256"])];
-  for (const alg of algorithms) {
-    if (!/^HS(256|384|512)$/.test(alg)) throw new Error(`unsupported JWT algorithm: ${alg}`);
+  if ((options.secret === undefined) === (options.keys === undefined)) {
+    throw new Error("give the token verifier either a secret or public keys, not both");
+  }
+  const keySource = options.keys;
+  let algorithms: string[];
+  if (options.secret !== undefined) {
+    assertSecret(options.secret);
+    algorithms = [...(options.algorithms ?? ["HS256"])];
+    for (const alg of algorithms) {
+      if (!/^HS(256|384|512)$/.test(alg)) {
+        throw new Error(`JWT algorithm ${alg} cannot be used with a shared secret`);
+      }
+    }
+  } else {
+    algorithms = [...(options.algorithms ?? ["RS256", "PS256", "ES256", "EdDSA"])];
+    assertAsymmetricAlgorithms(algorithms);
+    // jose names Ed25519 signatures either way.
+    if (algorithms.includes("EdDSA")) algorithms.push("Ed25519");
   }
   const tolerance = options.clockToleranceSeconds ?? 5;
+  const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS;
+  if (!(Number.isSafeInteger(maxLifetime) && maxLifetime > 0)) {
+    throw new Error(`maxLifetimeSeconds must be a positive integer, got ${maxLifetime}`);
+  }
   const cacheSize = options.cacheSize ?? 10_000;
   const now = options.now ?? Date.now;
-  const cache = new Map<string, GreeterClaims>();
-  const key = options.secret;
+  const cache = new Map<string, { claims: GreeterClaims; version: number }>();
+  const secret = options.secret;
 
-  async function verifyUncached(token: string): Promise<GreeterClaims> {
+  async function verifyUncached(token: string, signal?: AbortSignal): Promise<GreeterClaims> {
+    let header: jose.ProtectedHeaderParameters;
+    try {
+      header = jose.decodeProtectedHeader(token);
+    } catch {
+      throw new TokenError("malformed");
+    }
+    if ("crit" in header) throw new TokenError("critical");
+    if (typeof header.alg !== "string" || !algorithms.includes(header.alg)) {
+      throw new TokenError("algorithm");
+    }
     let payload: jose.JWTPayload;
     try {
+      const key = secret ?? await keySource!.getKey(header, signal);
       ({ payload } = await jose.jwtVerify(token, key, {
         algorithms,
         issuer: options.issuer,
@@ -176,10 +239,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch (error) {
       throw new TokenError(classify(error));
     }
-    if (typeof payload.sub !== "string" || payload.sub.trim() === "") {
-      throw new TokenError("claims");
-    }
-    if ((payload.iat as number) > now() / 1000 + tolerance) throw new TokenError("not-yet-valid");
+    checkClaims(payload, now() / 1000, tolerance, maxLifetime);
     return Object.freeze(payload) as unknown as GreeterClaims;
   }
 
@@ -187,24 +247,52 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     get cacheEntries() {
       return cache.size;
     },
-    async verify(token: string): Promise<GreeterClaims> {
+    async verify(token: string, signal?: AbortSignal): Promise<GreeterClaims> {
       const hit = cache.get(token);
+      const version = keySource?.version ?? 0;
       if (hit !== undefined) {
         cache.delete(token);
-        if (hit.exp + tolerance > now() / 1000) {
+        if (hit.claims.exp + tolerance <= now() / 1000) throw new TokenError("expired");
+        if (hit.version === version) {
           cache.set(token, hit); // refresh recency
-          return hit;
+          return hit.claims;
         }
-        throw new TokenError("expired");
       }
-      const claims = await verifyUncached(token);
+      const claims = await verifyUncached(token, signal);
       if (cacheSize > 0) {
         if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
-        cache.set(token, claims);
+        cache.set(token, { claims, version: keySource?.version ?? 0 });
       }
       return claims;
     },
   };
+}
+
+/**
+ * The checks jose leaves to us: times are integers (`exp: 1e400` would parse
+ * to Infinity and never expire), `iat` is not in the future, the lifetime is
+ * bounded, and `sub` names someone.
+ */
+function checkClaims(
+  payload: jose.JWTPayload,
+  nowSeconds: number,
+  tolerance: number,
+  maxLifetime: number,
+): void {
+  for (const claim of ["exp", "iat", "nbf"] as const) {
+    const value = payload[claim];
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= 0)) {
+      throw new TokenError("claims");
+    }
+  }
+  if (typeof payload.sub !== "string" || payload.sub.trim() === "") {
+    throw new TokenError("claims");
+  }
+  const iat = payload.iat as number;
+  const exp = payload.exp as number;
+  if (iat > nowSeconds + tolerance) throw new TokenError("not-yet-valid");
+  if (exp <= iat) throw new TokenError("claims");
+  if (exp - iat > maxLifetime) throw new TokenError("lifetime");
 }
 
 /**
@@ -229,6 +317,10 @@ export function assertSecret(secret: Uint8Array): void {
 }
 
 function classify(error: unknown): TokenRejection {
+  if (error instanceof TokenError) return error.reason;
+  if (error instanceof KeySourceError) {
+    return error.reason === "unknown-key" ? "unknown-key" : "keys-unavailable";
+  }
   if (error instanceof jose.errors.JWTExpired) return "expired";
   if (error instanceof jose.errors.JWTClaimValidationFailed) {
     switch (error.claim) {
