@@ -180,7 +180,9 @@ export function authorize(policy: AuthzPolicy, path: string, identity: Identity)
     return { allowed: false, message: `missing scope "${missingScope}"` };
   }
   const missingRole = rule.roles.find((r) => !identity.roles.includes(r));
-  if (missingRole !== undefined) return { allowed: false, message: `missing role "${missingRole}"` };
+  if (missingRole !== undefined) {
+    return { allowed: false, message: `missing role "${missingRole}"` };
+  }
   return { allowed: true };
 }
 

@@ -161,8 +161,7 @@ function jwksKeySet(jwks: jose.JSONWebKeySet): KeySet {
     fingerprint: JSON.stringify(jwks.keys),
     resolve: (header) =>
       local(header, undefined as unknown as jose.FlattenedJWSInput) as Promise<jose.CryptoKey>,
-    has: (header) =>
-      jwks.keys.some((k) => header.kid === undefined ? true : k.kid === header.kid),
+    has: (header) => jwks.keys.some((k) => header.kid === undefined ? true : k.kid === header.kid),
   };
 }
 
@@ -326,7 +325,9 @@ export function oidcKeySource(options: OidcKeySourceOptions): KeySource {
         `discovery at ${issuer} names issuer ${JSON.stringify(meta.issuer)}, not ${configured}`,
       );
     }
-    if (typeof meta.jwks_uri !== "string") throw new Error(`discovery at ${issuer} has no jwks_uri`);
+    if (typeof meta.jwks_uri !== "string") {
+      throw new Error(`discovery at ${issuer} has no jwks_uri`);
+    }
     jwksUri = checkProviderUrl(meta.jwks_uri, `jwks_uri of ${configured}`);
     return jwksUri;
   });
@@ -405,7 +406,9 @@ export function httpFetchText(options: HttpFetchTextOptions = {}): HttpFetchText
       throw new Error(`${url.href} sent more than ${maxBytes} bytes`);
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.byteLength > maxBytes) throw new Error(`${url.href} sent more than ${maxBytes} bytes`);
+    if (bytes.byteLength > maxBytes) {
+      throw new Error(`${url.href} sent more than ${maxBytes} bytes`);
+    }
     return new TextDecoder().decode(bytes);
   };
   return Object.assign(fetchText, { close: () => client?.close() });
@@ -421,12 +424,16 @@ function remoteKeySource(
   const cooldownMs = options.minRefreshIntervalMs ?? 10_000;
   const now = options.now ?? Date.now;
   const onEvent = options.onEvent ?? (() => {});
-  for (const [name, value] of [["fetchTimeoutMs", timeoutMs], ["minRefreshIntervalMs", cooldownMs]]) {
+  for (
+    const [name, value] of [["fetchTimeoutMs", timeoutMs], ["minRefreshIntervalMs", cooldownMs]]
+  ) {
     if (!(Number.isFinite(value as number) && (value as number) >= 0)) {
       throw new TypeError(`${name} must be a finite number >= 0`);
     }
   }
-  const owned = options.fetchText === undefined ? httpFetchText({ caCerts: options.caCerts }) : null;
+  const owned = options.fetchText === undefined
+    ? httpFetchText({ caCerts: options.caCerts })
+    : null;
   const fetchText: FetchText = options.fetchText ?? owned!;
 
   let set: KeySet | undefined;
@@ -502,7 +509,10 @@ function remoteKeySource(
       // Unknown kid (or no keys yet): refresh, unless one ran within the cool-down.
       if (set === undefined || now() - lastAttempt >= cooldownMs || inFlight !== undefined) {
         try {
-          await waitFor(set === undefined && firstLoad === undefined ? this.ready() : refresh(), signal);
+          await waitFor(
+            set === undefined && firstLoad === undefined ? this.ready() : refresh(),
+            signal,
+          );
         } catch {
           // Provider down or too slow: fall through to the cached keys, if any.
         }

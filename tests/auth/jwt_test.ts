@@ -206,7 +206,7 @@ Deno.test("secrets shorter than 32 bytes are refused when signing and verifying"
           audience: "a",
           algorithms: ["none" as HmacAlgorithm],
         }),
-      /unsupported JWT algorithm: none/,
+      /JWT algorithm none cannot be used with a shared secret/,
     );
   });
 });
@@ -304,4 +304,144 @@ Deno.test("parseBearer extracts the token or names the problem", async (t) => {
       },
     );
   }
+});
+
+/**
+ * Signs a raw JSON payload under a raw header with WebCrypto, so numbers like
+ * `1e400` and headers jose would refuse to produce (`crit`) reach the verifier.
+ */
+async function signRaw(
+  json: string,
+  header: Record<string, unknown>,
+  key: jose.CryptoKey | Uint8Array,
+): Promise<string> {
+  const b64 = (bytes: Uint8Array) => jose.base64url.encode(bytes);
+  const input = `${b64(new TextEncoder().encode(JSON.stringify(header)))}.${
+    b64(new TextEncoder().encode(json))
+  }`;
+  const data = new TextEncoder().encode(input);
+  let signature: ArrayBuffer;
+  if (key instanceof Uint8Array) {
+    const hmac = await crypto.subtle.importKey(
+      "raw",
+      key as Uint8Array<ArrayBuffer>,
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    signature = await crypto.subtle.sign("HMAC", hmac, data);
+  } else {
+    signature = await crypto.subtle.sign(
+      { name: "ECDSA", hash: "SHA-256" },
+      key as CryptoKey,
+      data,
+    );
+  }
+  return `${input}.${b64(new Uint8Array(signature))}`;
+}
+
+Deno.test("claims are checked strictly whatever the key type", async (t) => {
+  const clock = { ms: T0 };
+  const iat = T0 / 1000;
+  const base = `"sub":"s","iss":"${TEST_ISSUER}","aud":"${TEST_AUDIENCE}"`;
+  const { privateKey, publicKey } = await jose.generateKeyPair("ES256");
+  const keys = {
+    description: "test key",
+    version: 1,
+    ready: () => Promise.resolve(),
+    getKey: () => Promise.resolve(publicKey),
+    close() {},
+  };
+  const families = [
+    { name: "HS256", verifier: () => verifierAt(clock), alg: "HS256", key: secret },
+    {
+      name: "ES256",
+      verifier: () => verifierAt(clock, { secret: undefined, keys }),
+      alg: "ES256",
+      key: privateKey,
+    },
+  ];
+  const cases: [string, string, Record<string, unknown> | null, TokenRejection][] = [
+    ["an exp of 1e400 (Infinity)", `{${base},"iat":${iat},"exp":1e400}`, null, "claims"],
+    ["a fractional exp", `{${base},"iat":${iat},"exp":${iat + 60.5}}`, null, "claims"],
+    ["a fractional iat", `{${base},"iat":${iat + 0.5},"exp":${iat + 60}}`, null, "claims"],
+    ["a string nbf", `{${base},"iat":${iat},"exp":${iat + 60},"nbf":"0"}`, null, "claims"],
+    ["an exp before its iat", `{${base},"iat":${iat},"exp":${iat - 1}}`, null, "claims"],
+    ["a lifetime over a day", `{${base},"iat":${iat},"exp":${iat + 86_401}}`, null, "lifetime"],
+    [
+      "a crit header",
+      `{${base},"iat":${iat},"exp":${iat + 60}}`,
+      { crit: ["x-greeter-test"], "x-greeter-test": true },
+      "critical",
+    ],
+  ];
+  for (const family of families) {
+    for (const [name, json, extraHeader, reason] of cases) {
+      await t.step(`a ${family.name} token with ${name} is refused (${reason})`, async () => {
+        const token = await signRaw(json, { alg: family.alg, ...extraHeader }, family.key);
+        assert.equal(await rejection(family.verifier().verify(token)), reason);
+      });
+    }
+    await t.step(`a ${family.name} token with a one-day lifetime is accepted`, async () => {
+      const token = await signRaw(`{${base},"iat":${iat},"exp":${iat + 86_400}}`, {
+        alg: family.alg,
+      }, family.key);
+      assert.equal((await family.verifier().verify(token)).sub, "s");
+    });
+  }
+  await t.step("the crit reason says so", () => {
+    assert.match(new TokenError("critical").message, /critical header \(crit\)/);
+  });
+  await t.step("a longer lifetime is accepted when configured", async () => {
+    const token = await signRaw(`{${base},"iat":${iat},"exp":${iat + 7 * 86_400}}`, {
+      alg: "HS256",
+    }, secret);
+    const verifier = verifierAt(clock, { maxLifetimeSeconds: 7 * 86_400 });
+    assert.equal((await verifier.verify(token)).sub, "s");
+  });
+});
+
+Deno.test("HMAC and public-key algorithms never mix", async (t) => {
+  const clock = { ms: T0 };
+  const iat = T0 / 1000;
+  const { publicKey } = await jose.generateKeyPair("RS256", { extractable: true });
+  const pem = await jose.exportSPKI(publicKey);
+  const keys = {
+    description: "test key",
+    version: 1,
+    ready: () => Promise.resolve(),
+    getKey: () => Promise.resolve(publicKey),
+    close() {},
+  };
+  const claims = { sub: "s", iss: TEST_ISSUER, aud: TEST_AUDIENCE, iat, exp: iat + 60 };
+  await t.step(
+    "an HS256 token signed with the public key (PEM) as the secret is refused",
+    async () => {
+      const token = await signClaims(claims, "HS256", new TextEncoder().encode(pem));
+      const verifier = verifierAt(clock, { secret: undefined, keys });
+      assert.equal(await rejection(verifier.verify(token)), "algorithm");
+    },
+  );
+  await t.step("an alg:none token is refused by a public-key verifier", async () => {
+    const token = `${btoa('{"alg":"none"}').replace(/=+$/, "")}.${
+      btoa(JSON.stringify(claims)).replace(/=+$/, "")
+    }.`;
+    const verifier = verifierAt(clock, { secret: undefined, keys });
+    assert.equal(await rejection(verifier.verify(token)), "algorithm");
+  });
+  await t.step("a verifier refuses HMAC algorithms with public keys", () => {
+    assert.throws(
+      () => verifierAt(clock, { secret: undefined, keys, algorithms: ["HS256"] }),
+      /HS256 cannot be used with public keys/,
+    );
+  });
+  await t.step("a verifier refuses public-key algorithms with a secret", () => {
+    assert.throws(
+      () => verifierAt(clock, { algorithms: ["RS256"] }),
+      /RS256 cannot be used with a shared secret/,
+    );
+  });
+  await t.step("a verifier refuses both a secret and public keys", () => {
+    assert.throws(() => verifierAt(clock, { keys }), /either a secret or public keys/);
+  });
 });

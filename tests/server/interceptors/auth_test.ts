@@ -207,7 +207,10 @@ Deno.test("auth interceptor ends a stream that outlives its token with UNAUTHENT
 Deno.test("auth interceptor keeps streams open for tokens valid longer than the longest timer", async (t) => {
   // setTimeout holds at most 2^31-1 ms (~24.8 days); a longer delay used to fire at once
   // and end every stream with "token expired".
-  await using server = await startTestServer({ streamIntervalMs: 20 });
+  await using server = await startTestServer({
+    streamIntervalMs: 20,
+    auth: { maxLifetimeSeconds: 401 * 86_400 },
+  });
   using client = server.client();
   for (const days of [25, 400]) {
     const token = await server.token("valid", { ttlSeconds: days * 86_400 });
