@@ -22,18 +22,8 @@ import {
   statusOf,
 } from "../client/greeter_client.ts";
 import { MAX_STREAM_COUNT } from "../shared/defaults.ts";
+import type { RpcKind } from "../shared/rpc_kinds.ts";
 import type { CallContext, CallOutcome, LoadCall } from "./load_runner.ts";
-
-/** The patterns the bench can drive, by their command-line names. */
-export type BenchPattern = "unary" | "server-stream" | "client-stream" | "bidi";
-
-/** All patterns, in contract order (what `--pattern all` runs). */
-export const BENCH_PATTERNS: readonly BenchPattern[] = [
-  "unary",
-  "server-stream",
-  "client-stream",
-  "bidi",
-];
 
 /** Options for {@linkcode createPatternCall}. */
 export interface PatternCallOptions {
@@ -78,7 +68,7 @@ export interface PatternCallOptions {
  * const result = await runLoad({ call, concurrency: 16, durationMs: 5_000 });
  * ```
  */
-export function createPatternCall(pattern: BenchPattern, options: PatternCallOptions): LoadCall {
+export function createPatternCall(pattern: RpcKind, options: PatternCallOptions): LoadCall {
   const { connections } = options;
   if (connections.length === 0) throw new RangeError("at least one connection is needed");
   const messages = options.messages ?? 10;

@@ -14,10 +14,11 @@
  * @module
  */
 import { generateDevPki } from "../shared/dev_certs.ts";
+import type { RpcKind } from "../shared/rpc_kinds.ts";
 import type { GreeterConnection } from "../client/greeter_client.ts";
 import { openSeparateConnections } from "./connections.ts";
 import { runLoad } from "./load_runner.ts";
-import { type BenchPattern, createPatternCall } from "./bench_calls.ts";
+import { createPatternCall } from "./bench_calls.ts";
 import {
   BENCH_AUDIENCE,
   BENCH_ISSUER,
@@ -50,7 +51,7 @@ export interface CompareOptions {
   /** Connections per variant. @default 2 */
   channels?: number;
   /** Pattern. @default "unary" */
-  pattern?: BenchPattern;
+  pattern?: RpcKind;
   /** Messages per streaming call. @default 10 */
   messages?: number;
   /** Write a CPU profile of each server process into this directory. */
@@ -214,7 +215,7 @@ export function scriptOptions(args: readonly string[]): Partial<CompareOptions> 
     else if (flag === "--concurrency") options.concurrency = n;
     else if (flag === "--channels") options.channels = n;
     else if (flag === "--messages") options.messages = n;
-    else if (flag === "--pattern") options.pattern = value as BenchPattern;
+    else if (flag === "--pattern") options.pattern = value as RpcKind;
     else if (flag === "--cpu-prof-dir") options.cpuProfileDir = value;
     else throw new Error(`unknown flag ${flag}`);
   }

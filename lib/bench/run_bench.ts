@@ -18,8 +18,9 @@ import { clientOptionsFromConfig, tokenProviderFromConfig } from "../client/from
 import type { GreeterConnection } from "../client/greeter_client.ts";
 import { openSeparateConnections } from "./connections.ts";
 import { MAX_STREAM_COUNT } from "../shared/defaults.ts";
+import { isRpcKind, RPC_KINDS, type RpcKind } from "../shared/rpc_kinds.ts";
 import { type LoadResult, runLoad } from "./load_runner.ts";
-import { BENCH_PATTERNS, type BenchPattern, createPatternCall } from "./bench_calls.ts";
+import { createPatternCall } from "./bench_calls.ts";
 import { createProgressLine, type ProgressOutput } from "./progress.ts";
 import {
   BenchJsonError,
@@ -33,7 +34,7 @@ import {
 /** What the bench flags ask for; see {@linkcode BENCH_USAGE}. */
 export interface BenchSettings {
   /** Patterns to run, in order. @default all four */
-  readonly patterns: readonly BenchPattern[];
+  readonly patterns: readonly RpcKind[];
   /** Measured calls per pattern (`--calls`). */
   readonly totalCalls?: number;
   /** Measurement window per pattern, ms (`--duration`); 10 s when neither limit is given. */
@@ -382,18 +383,18 @@ async function firstUnready(
   return reasons.find((reason) => reason !== undefined);
 }
 
-function parsePatterns(value: string): BenchPattern[] {
-  if (value === "all") return [...BENCH_PATTERNS];
+function parsePatterns(value: string): RpcKind[] {
+  if (value === "all") return [...RPC_KINDS];
   const names = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
   if (names.length === 0) throw new ConfigError("--pattern must name at least one pattern");
   for (const name of names) {
-    if (!(BENCH_PATTERNS as readonly string[]).includes(name)) {
+    if (!isRpcKind(name)) {
       throw new ConfigError(
-        `--pattern ${JSON.stringify(name)} is not one of ${BENCH_PATTERNS.join(", ")}, all`,
+        `--pattern ${JSON.stringify(name)} is not one of ${RPC_KINDS.join(", ")}, all`,
       );
     }
   }
-  return [...new Set(names)] as BenchPattern[];
+  return [...new Set(names)] as RpcKind[];
 }
 
 function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {

@@ -11,7 +11,8 @@ import { ConfigError, loadClientConfig } from "../../lib/client/config.ts";
 import { createGreeterClient } from "../../lib/client/greeter_client.ts";
 import { startBareGreeterServer } from "../../lib/bench/bare_server.ts";
 import { runLoad } from "../../lib/bench/load_runner.ts";
-import { BENCH_PATTERNS, createPatternCall } from "../../lib/bench/bench_calls.ts";
+import { createPatternCall } from "../../lib/bench/bench_calls.ts";
+import { RPC_KINDS } from "../../lib/shared/rpc_kinds.ts";
 import { parseBenchJson } from "../../lib/bench/bench_report.ts";
 import {
   EXIT_FAILED,
@@ -90,7 +91,7 @@ Deno.test("bench runs every pattern against a TLS + auth server and all calls ar
   assert.deepEqual(code, EXIT_OK, err.join(""));
 
   const doc = parseBenchJson(out.join(""), "stdout");
-  assert.deepEqual(Object.keys(doc.patterns), [...BENCH_PATTERNS]);
+  assert.deepEqual(Object.keys(doc.patterns), [...RPC_KINDS]);
   assert.deepEqual(doc.meta.channels, 2);
   assert.deepEqual(doc.meta.totalCalls, 40);
   for (const [name, p] of Object.entries(doc.patterns)) {
@@ -143,7 +144,7 @@ Deno.test("bench patterns give the same outcomes against the bare server", async
     tls: { cert: pki.serverCert, key: pki.serverKey },
   });
   using client = createGreeterClient({ target: `localhost:${bare.port}`, tls: { ca: pki.caCert } });
-  for (const pattern of BENCH_PATTERNS) {
+  for (const pattern of RPC_KINDS) {
     const result = await runLoad({
       call: createPatternCall(pattern, { connections: [client], messages: 5 }),
       concurrency: 3,

@@ -11,7 +11,8 @@ import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_
 import type { RunReport } from "../../lib/harness/report/run_report.ts";
 import { createScenarioContext, runScenarios } from "../../lib/harness/run_scenarios.ts";
 import { allScenarios } from "../../lib/harness/scenarios/all_scenarios.ts";
-import { AUTH_KINDS, BAD_NAMES, PATTERNS, STREAMING } from "../fixtures/scenario_names.ts";
+import { RPC_KINDS, STREAMING_RPC_KINDS } from "../../lib/shared/rpc_kinds.ts";
+import { AUTH_KINDS, BAD_NAMES } from "../fixtures/scenario_names.ts";
 
 const PYTHON_SERVER = fileURLToPath(new URL("../interop/greeter_server.py", import.meta.url));
 const SECRET = "python-peer-secret-0123456789abcdef";
@@ -22,18 +23,18 @@ const CASES: { variant: string; failing: string[] }[] = [
   { variant: "correct", failing: [] },
   {
     variant: "accepts-expired",
-    failing: [...PATTERNS.map((p) => `${p}-expired-token`), "bidi-token-expires-mid-stream"],
+    failing: [...RPC_KINDS.map((p) => `${p}-expired-token`), "bidi-token-expires-mid-stream"],
   },
   {
     variant: "no-auth-on-streams",
     failing: [
-      ...STREAMING.flatMap((p) => AUTH_KINDS.map((k) => `${p}-${k}`)),
+      ...STREAMING_RPC_KINDS.flatMap((p) => AUTH_KINDS.map((k) => `${p}-${k}`)),
       "bidi-token-expires-mid-stream",
     ],
   },
   {
     variant: "internal-for-invalid",
-    failing: PATTERNS.flatMap((p) => BAD_NAMES.map((n) => `${p}-${n}`)),
+    failing: RPC_KINDS.flatMap((p) => BAD_NAMES.map((n) => `${p}-${n}`)),
   },
   { variant: "batched-bidi", failing: ["bidi-ping-pong-valid-token"] },
   { variant: "drops-last-client-message", failing: ["client-stream-valid-token"] },

@@ -16,7 +16,8 @@ import {
   TEST_ISSUER,
   TEST_SECRET,
 } from "../fixtures/broken_servers.ts";
-import { AUTH_KINDS, BAD_NAMES, PATTERNS, STREAMING } from "../fixtures/scenario_names.ts";
+import { RPC_KINDS, STREAMING_RPC_KINDS } from "../../lib/shared/rpc_kinds.ts";
+import { AUTH_KINDS, BAD_NAMES } from "../fixtures/scenario_names.ts";
 
 /** Fast timings so the suite runs in seconds; the expiry scenario uses a 2 s token. */
 const TIMINGS = {
@@ -37,20 +38,20 @@ const CASES: { name: string; variant: ServerVariant; failing: string[] }[] = [
     name:
       "a server accepting expired tokens fails the expired-token scenarios and mid-stream expiry",
     variant: "accepts-expired",
-    failing: [...PATTERNS.map((p) => `${p}-expired-token`), "bidi-token-expires-mid-stream"],
+    failing: [...RPC_KINDS.map((p) => `${p}-expired-token`), "bidi-token-expires-mid-stream"],
   },
   {
     name: "a server skipping auth on streams fails every streaming auth scenario",
     variant: "skips-auth-on-streams",
     failing: [
-      ...STREAMING.flatMap((p) => AUTH_KINDS.map((k) => `${p}-${k}`)),
+      ...STREAMING_RPC_KINDS.flatMap((p) => AUTH_KINDS.map((k) => `${p}-${k}`)),
       "bidi-token-expires-mid-stream",
     ],
   },
   {
     name: "a server answering INTERNAL for bad names fails every validation scenario",
     variant: "internal-instead-of-invalid-argument",
-    failing: PATTERNS.flatMap((p) => BAD_NAMES.map((n) => `${p}-${n}`)),
+    failing: RPC_KINDS.flatMap((p) => BAD_NAMES.map((n) => `${p}-${n}`)),
   },
   {
     name: "a server batching bidi replies until half-close fails the ping-pong scenario",

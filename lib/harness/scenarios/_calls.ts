@@ -1,5 +1,5 @@
 /**
- * Shared moves of the scenarios: run one call of a given pattern, and turn
+ * Shared moves of the scenarios: run one call of a given RPC kind, and turn
  * "a call that should fail with X" into an outcome.
  *
  * @module
@@ -11,26 +11,21 @@ import {
   statusName,
   statusOf,
 } from "../../client/greeter_client.ts";
+import type { RpcKind } from "../../shared/rpc_kinds.ts";
 import type { ScenarioOutcome } from "./scenario.ts";
 
-/** The four RPC patterns, by their short names used in scenario names. */
-export type Pattern = "unary" | "server-stream" | "client-stream" | "bidi";
-
-/** All patterns, in contract order. */
-export const PATTERNS: readonly Pattern[] = ["unary", "server-stream", "client-stream", "bidi"];
-
 /**
- * Makes one call of `pattern` carrying `names` (unary and server-stream use
+ * Makes one call of `kind` carrying `names` (unary and server-stream use
  * the first) and resolves with the reply messages, or rejects with the call's
  * error.
  */
-export async function callPattern(
+export async function callKind(
   connection: GreeterConnection,
-  pattern: Pattern,
+  kind: RpcKind,
   names: readonly string[],
   options: GreeterCallOptions = {},
 ): Promise<string[]> {
-  switch (pattern) {
+  switch (kind) {
     case "unary":
       return [(await connection.sayHello({ name: names[0] }, options)).message];
     case "server-stream": {

@@ -11,7 +11,8 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { authorization, callPattern, expectStatus, type Pattern, PATTERNS } from "./_calls.ts";
+import { RPC_KINDS } from "../../shared/rpc_kinds.ts";
+import { authorization, callKind, expectStatus } from "./_calls.ts";
 import type { Scenario, ScenarioContext, ScenarioNeed } from "./scenario.ts";
 
 interface BadToken {
@@ -73,11 +74,11 @@ const BAD_TOKENS: readonly BadToken[] = [
   },
 ];
 
-/** `<pattern>-<kind>` for each pattern and each kind of bad token: 32 scenarios. */
+/** `<rpc kind>-<bad token>` for each RPC kind and each kind of bad token: 32 scenarios. */
 export function authScenarios(): Scenario[] {
-  return PATTERNS.flatMap((pattern: Pattern) =>
+  return RPC_KINDS.flatMap((rpcKind) =>
     BAD_TOKENS.map((bad): Scenario => ({
-      name: `${pattern}-${bad.kind}`,
+      name: `${rpcKind}-${bad.kind}`,
       group: "auth",
       expected: "UNAUTHENTICATED",
       needs: bad.needs,
@@ -88,7 +89,7 @@ export function authScenarios(): Scenario[] {
           : authorization(new grpc.Metadata(), header);
         return await expectStatus(
           "UNAUTHENTICATED",
-          () => callPattern(ctx.bare, pattern, ["Ada"], { metadata }),
+          () => callKind(ctx.bare, rpcKind, ["Ada"], { metadata }),
         );
       },
     }))
