@@ -20,7 +20,7 @@ import {
   TEST_AUDIENCE,
   TEST_ISSUER,
   type TokenKind,
-} from "../_helpers.ts";
+} from "../_helpers/tokens.ts";
 
 const secret = randomSecret();
 const T0 = 1_900_000_000_000; // a fixed instant, ms since the epoch

@@ -1,26 +1,19 @@
 /**
- * End-to-end behaviour of the Greeter server over TLS: each RPC pattern's
+ * End-to-end behaviour of the Greeter server over TLS: each RPC kind's
  * happy path, request validation, message-size limits, the error boundary and
  * the health service.
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { createGreeterService, type GreeterService } from "../../lib/server/handlers/greeter.ts";
-import {
-  bearer,
-  bidiPingPong,
-  callPattern,
-  clientStream,
-  healthCheck,
-  PATTERNS,
-  recordLogs,
-  renderMessage,
-  serverStream,
-  startTestServer,
-  unary,
-} from "../_helpers.ts";
+import { bidiPingPong, callKind, clientStream, serverStream, unary } from "../_helpers/calls.ts";
+import { healthCheck } from "../_helpers/health_check.ts";
+import { recordLogs, renderMessage } from "../_helpers/record_logs.ts";
+import { startTestServer } from "../_helpers/test_server.ts";
+import { bearer } from "../_helpers/tokens.ts";
+import { RPC_KIND_INFO, RPC_KINDS } from "../../lib/shared/rpc_kinds.ts";
 
-Deno.test("server answers each RPC pattern with the right content, in order", async (t) => {
+Deno.test("server answers each RPC kind with the right content, in order", async (t) => {
   await using server = await startTestServer();
   using client = server.client();
   const metadata = bearer(await server.token());
@@ -96,23 +89,26 @@ Deno.test("server rejects invalid names with INVALID_ARGUMENT naming the field",
     { label: "a 257-character name", name: LONG_257 },
     { label: "a 257-code-point emoji name", name: EMOJI_257 },
   ];
-  for (const pattern of PATTERNS) {
+  for (const kind of RPC_KINDS) {
     for (const { label, name } of badNames) {
-      // On the client-streaming patterns a good message goes first, so the bad
+      // On the client-streaming kinds a good message goes first, so the bad
       // one ends a call already under way.
-      const names = pattern === "client stream"
+      const names = kind === "client-stream"
         ? ["ok-1", name, "ok-3"]
-        : pattern === "bidi"
+        : kind === "bidi"
         ? ["ok-1", name, "ok-3"]
         : [name];
-      await t.step(`${pattern} call with ${label} fails with INVALID_ARGUMENT`, async () => {
-        const result = await callPattern(client, pattern, names, { metadata, deadlineMs: 3000 });
-        assert.equal(grpc.status[result.code], "INVALID_ARGUMENT", result.details);
-        assert.match(result.details, /\bname\b/);
-        assert.ok(!result.details.includes(LONG_257), "details echo the whole name");
-        const expectedMessages = pattern === "bidi" ? ["Hello, ok-1!"] : [];
-        assert.deepEqual(result.messages, expectedMessages);
-      });
+      await t.step(
+        `${RPC_KIND_INFO[kind].label} call with ${label} fails with INVALID_ARGUMENT`,
+        async () => {
+          const result = await callKind(client, kind, names, { metadata, deadlineMs: 3000 });
+          assert.equal(grpc.status[result.code], "INVALID_ARGUMENT", result.details);
+          assert.match(result.details, /\bname\b/);
+          assert.ok(!result.details.includes(LONG_257), "details echo the whole name");
+          const expectedMessages = kind === "bidi" ? ["Hello, ok-1!"] : [];
+          assert.deepEqual(result.messages, expectedMessages);
+        },
+      );
     }
   }
 });
@@ -126,10 +122,10 @@ Deno.test("server accepts names at the 256-character limit, counted in code poin
     { label: "a 256-code-point emoji name (512 UTF-16 units)", name: EMOJI_256 },
     { label: "a mixed-script name", name: "Zoë 世界" },
   ];
-  for (const pattern of PATTERNS) {
+  for (const kind of RPC_KINDS) {
     for (const { label, name } of goodNames) {
-      await t.step(`${pattern} call accepts ${label}`, async () => {
-        const result = await callPattern(client, pattern, [name], { metadata, deadlineMs: 3000 });
+      await t.step(`${RPC_KIND_INFO[kind].label} call accepts ${label}`, async () => {
+        const result = await callKind(client, kind, [name], { metadata, deadlineMs: 3000 });
         assert.equal(grpc.status[result.code], "OK", result.details);
         assert.ok(result.messages.length > 0, "no reply");
         for (const message of result.messages) assert.ok(message.includes(`Hello, ${name}!`));
@@ -212,11 +208,11 @@ Deno.test("server hides a handler's unexpected error behind INTERNAL and logs it
   await using server = await startTestServer({ service: throwingService() });
   using client = server.client();
   const metadata = bearer(await server.token());
-  for (const pattern of PATTERNS) {
+  for (const kind of RPC_KINDS) {
     await t.step(
-      `${pattern} call that throws gets a generic INTERNAL with a request id`,
+      `${RPC_KIND_INFO[kind].label} call that throws gets a generic INTERNAL with a request id`,
       async () => {
-        const result = await callPattern(client, pattern, ["Ada"], { metadata, deadlineMs: 3000 });
+        const result = await callKind(client, kind, ["Ada"], { metadata, deadlineMs: 3000 });
         assert.equal(grpc.status[result.code], "INTERNAL", result.details);
         assert.ok(!result.details.includes("hunter2"), `details leak the cause: ${result.details}`);
         const match = /request id ([0-9a-f-]{36})/.exec(result.details);

@@ -9,7 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { startTestServer, TEST_AUDIENCE, TEST_ISSUER } from "../_helpers.ts";
+import { startTestServer } from "../_helpers/test_server.ts";
+import { TEST_AUDIENCE, TEST_ISSUER } from "../_helpers/tokens.ts";
 
 const PYTHON = "/usr/bin/python3";
 const PYTHON_CLIENT = fileURLToPath(new URL("../interop/greeter_client.py", import.meta.url));

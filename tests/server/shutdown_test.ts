@@ -4,15 +4,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
-import {
-  bearer,
-  bidiPingPong,
-  firstReply,
-  serverStream,
-  startTestServer,
-  statusOf,
-  unary,
-} from "../_helpers.ts";
+import { bidiPingPong, firstReply, serverStream, statusOf, unary } from "../_helpers/calls.ts";
+import { startTestServer } from "../_helpers/test_server.ts";
+import { bearer } from "../_helpers/tokens.ts";
 
 Deno.test("shutdown lets an in-flight server stream finish all its replies", async () => {
   await using server = await startTestServer({ streamIntervalMs: 50 });

@@ -5,19 +5,14 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
-import {
-  bearer,
-  bidiPingPong,
-  clientStream,
-  serverStream,
-  startTestServer,
-  unary,
-} from "../_helpers.ts";
+import { bidiPingPong, clientStream, serverStream, unary } from "../_helpers/calls.ts";
+import { startTestServer } from "../_helpers/test_server.ts";
+import { bearer } from "../_helpers/tokens.ts";
 
 const CHANNELS = 200;
 const UNARY_PER_CHANNEL = 20;
 const CONCURRENT_CHANNELS = 8;
-/** Every STREAMING_EVERY-th channel also makes one call of each streaming pattern. */
+/** Every STREAMING_EVERY-th channel also makes one call of each streaming kind. */
 const STREAMING_EVERY = 10;
 
 Deno.test("server survives 200 channels opening, making 20+ calls each and closing, 8 at a time", async () => {

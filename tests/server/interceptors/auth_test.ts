@@ -1,6 +1,6 @@
 /**
  * The auth interceptor, end to end over TLS: every way a bearer token can be
- * wrong, on every RPC pattern, is refused before the handler runs; a stream
+ * wrong, on every RPC kind, is refused before the handler runs; a stream
  * outliving its token is ended; handlers see claims, never the token.
  */
 import * as grpc from "@grpc/grpc-js";
@@ -8,18 +8,15 @@ import assert from "node:assert/strict";
 import type { GreeterCallContext, GreeterService } from "../../../lib/server/handlers/greeter.ts";
 import type { HelloRequest__Output } from "../../../lib/shared/proto.ts";
 import {
-  authMetadata,
-  bearer,
   bidiPingPong,
-  callPattern,
+  callKind,
   type CallResult,
-  PATTERNS,
   serverStream,
-  startTestServer,
   statusOf,
-  TEST_SUBJECT,
-  type TokenKind,
-} from "../../_helpers.ts";
+} from "../../_helpers/calls.ts";
+import { startTestServer } from "../../_helpers/test_server.ts";
+import { authMetadata, bearer, TEST_SUBJECT, type TokenKind } from "../../_helpers/tokens.ts";
+import { RPC_KIND_INFO, RPC_KINDS, type RpcKind } from "../../../lib/shared/rpc_kinds.ts";
 
 /** One handler invocation as the service saw it. */
 interface SeenCall {
@@ -88,7 +85,7 @@ const BAD_CREDENTIALS: readonly {
   { label: "a token without sub", token: "missing-sub", reason: "token claims incomplete" },
 ];
 
-Deno.test("auth interceptor rejects every bad credential on every pattern before the handler runs", async (t) => {
+Deno.test("auth interceptor rejects every bad credential on every RPC kind before the handler runs", async (t) => {
   const seen: SeenCall[] = [];
   await using server = await startTestServer({ service: recordingService(seen) });
   using client = server.client();
@@ -96,32 +93,38 @@ Deno.test("auth interceptor rejects every bad credential on every pattern before
 
   for (const { label, token, header, reason } of BAD_CREDENTIALS) {
     const presented = token === undefined ? header!(valid) : `Bearer ${await server.token(token)}`;
-    for (const pattern of PATTERNS) {
-      await t.step(`auth interceptor rejects ${label} on a ${pattern} call`, async () => {
-        seen.length = 0;
-        const result = await callPattern(client, pattern, ["first", "second"], {
-          metadata: authMetadata(presented),
-        });
-        assert.equal(grpc.status[result.code], "UNAUTHENTICATED", result.details);
-        assert.equal(result.details, reason);
-        assert.deepEqual(result.messages, []);
-        const secretPart = presented?.split(" ").pop() ?? "";
-        if (secretPart.length > 8) assert.ok(!result.details.includes(secretPart));
-        assert.deepEqual(seen, [], "the handler ran for a rejected call");
-      });
+    for (const kind of RPC_KINDS) {
+      await t.step(
+        `auth interceptor rejects ${label} on a ${RPC_KIND_INFO[kind].label} call`,
+        async () => {
+          seen.length = 0;
+          const result = await callKind(client, kind, ["first", "second"], {
+            metadata: authMetadata(presented),
+          });
+          assert.equal(grpc.status[result.code], "UNAUTHENTICATED", result.details);
+          assert.equal(result.details, reason);
+          assert.deepEqual(result.messages, []);
+          const secretPart = presented?.split(" ").pop() ?? "";
+          if (secretPart.length > 8) assert.ok(!result.details.includes(secretPart));
+          assert.deepEqual(seen, [], "the handler ran for a rejected call");
+        },
+      );
     }
   }
 
-  await t.step("a valid token reaches the handler on every pattern, with its claims", async () => {
-    for (const pattern of PATTERNS) {
+  await t.step("a valid token reaches the handler on every RPC kind, with its claims", async () => {
+    for (const kind of RPC_KINDS) {
       seen.length = 0;
-      const result = await callPattern(client, pattern, ["first", "second"], {
+      const result = await callKind(client, kind, ["first", "second"], {
         metadata: bearer(valid),
         deadlineMs: 3000,
       });
-      assert.ok(result.messages.length > 0, `${pattern}: no reply (${result.details})`);
-      assert.equal(seen.length, 1, pattern);
-      assert.equal(seen[0].context.claims?.sub, TEST_SUBJECT, pattern);
+      assert.ok(
+        result.messages.length > 0,
+        `${RPC_KIND_INFO[kind].label}: no reply (${result.details})`,
+      );
+      assert.equal(seen.length, 1, kind);
+      assert.equal(seen[0].context.claims?.sub, TEST_SUBJECT, kind);
     }
   });
 });
@@ -153,9 +156,9 @@ Deno.test("auth interceptor ends a stream that outlives its token with UNAUTHENT
     streamIntervalMs: 100,
   });
   using client = server.client();
-  const cases: { pattern: string; run: (token: string) => Promise<CallResult> }[] = [
+  const cases: { kind: RpcKind; run: (token: string) => Promise<CallResult> }[] = [
     {
-      pattern: "bidi",
+      kind: "bidi",
       run: (token) =>
         bidiPingPong(client, [{ name: "early" }], {
           metadata: bearer(token),
@@ -164,7 +167,7 @@ Deno.test("auth interceptor ends a stream that outlives its token with UNAUTHENT
         }),
     },
     {
-      pattern: "server stream",
+      kind: "server-stream",
       run: (token) =>
         serverStream(client, { name: "slow", count: 100 }, {
           metadata: bearer(token),
@@ -172,7 +175,7 @@ Deno.test("auth interceptor ends a stream that outlives its token with UNAUTHENT
         }),
     },
     {
-      pattern: "client stream",
+      kind: "client-stream",
       run: async (token) => {
         const call = client.SayHelloClientStream(
           bearer(token),
@@ -186,21 +189,24 @@ Deno.test("auth interceptor ends a stream that outlives its token with UNAUTHENT
       },
     },
   ];
-  for (const { pattern, run } of cases) {
-    await t.step(`auth interceptor ends a ${pattern} call when its token expires`, async () => {
-      const token = await server.token("valid", { ttlSeconds: 2 });
-      const started = performance.now();
-      const result = await run(token);
-      const elapsed = performance.now() - started;
-      assert.equal(grpc.status[result.code], "UNAUTHENTICATED", result.details);
-      assert.equal(result.details, "token expired");
-      assert.ok(elapsed > 500 && elapsed < 4000, `ended after ${Math.round(elapsed)} ms`);
-      if (pattern === "bidi") assert.deepEqual(result.messages, ["Hello, early!"]);
-      if (pattern === "server stream") {
-        assert.ok(result.messages.length >= 5 && result.messages.length < 100, "replies");
-        assert.equal(result.messages[0], "Hello, slow! (1/100)");
-      }
-    });
+  for (const { kind, run } of cases) {
+    await t.step(
+      `auth interceptor ends a ${RPC_KIND_INFO[kind].label} call when its token expires`,
+      async () => {
+        const token = await server.token("valid", { ttlSeconds: 2 });
+        const started = performance.now();
+        const result = await run(token);
+        const elapsed = performance.now() - started;
+        assert.equal(grpc.status[result.code], "UNAUTHENTICATED", result.details);
+        assert.equal(result.details, "token expired");
+        assert.ok(elapsed > 500 && elapsed < 4000, `ended after ${Math.round(elapsed)} ms`);
+        if (kind === "bidi") assert.deepEqual(result.messages, ["Hello, early!"]);
+        if (kind === "server-stream") {
+          assert.ok(result.messages.length >= 5 && result.messages.length < 100, "replies");
+          assert.equal(result.messages[0], "Hello, slow! (1/100)");
+        }
+      },
+    );
   }
 });
 

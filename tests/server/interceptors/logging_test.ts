@@ -7,26 +7,12 @@
 import * as grpc from "@grpc/grpc-js";
 import type { LogRecord } from "@logtape/logtape";
 import assert from "node:assert/strict";
-import {
-  authMetadata,
-  bearer,
-  callPattern,
-  type CallResult,
-  type Pattern,
-  PATTERNS,
-  recordLogs,
-  renderMessage,
-  startTestServer,
-  TEST_SUBJECT,
-  waitFor,
-} from "../../_helpers.ts";
-
-const METHOD_PATHS: Record<Pattern, string> = {
-  "unary": "/helloworld.Greeter/SayHello",
-  "server stream": "/helloworld.Greeter/SayHelloStream",
-  "client stream": "/helloworld.Greeter/SayHelloClientStream",
-  "bidi": "/helloworld.Greeter/SayHelloBidirectional",
-};
+import { callKind, type CallResult } from "../../_helpers/calls.ts";
+import { recordLogs, renderMessage } from "../../_helpers/record_logs.ts";
+import { startTestServer } from "../../_helpers/test_server.ts";
+import { authMetadata, bearer, TEST_SUBJECT } from "../../_helpers/tokens.ts";
+import { waitFor } from "../../_helpers/wait_for.ts";
+import { RPC_KIND_INFO, RPC_KINDS, type RpcKind } from "../../../lib/shared/rpc_kinds.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -55,21 +41,24 @@ Deno.test("logging interceptor logs a call the auth interceptor rejects, as UNAU
   await using logs = await recordLogs();
   await using server = await startTestServer();
   using client = server.client();
-  for (const pattern of PATTERNS) {
-    await t.step(`a ${pattern} call without a token is logged as UNAUTHENTICATED`, async () => {
-      const result = await callPattern(client, pattern, ["a", "b"], {
-        metadata: authMetadata(undefined),
-      });
-      assert.equal(grpc.status[result.code], "UNAUTHENTICATED");
-      const line = await callLine(logs.records, returnedRequestId(result));
-      assert.equal(line.level, "warning");
-      assert.equal(line.properties.method, METHOD_PATHS[pattern]);
-      assert.equal(line.properties.status, "UNAUTHENTICATED");
-      assert.equal(line.properties.sub, undefined, "a rejected call has no subject");
-      assert.equal(line.properties.messagesOut, 0);
-      assert.equal(line.properties.details, "missing bearer token", "the reason is logged");
-      assert.match(renderMessage(line), /UNAUTHENTICATED .* details=missing bearer token$/);
-    });
+  for (const kind of RPC_KINDS) {
+    await t.step(
+      `a ${RPC_KIND_INFO[kind].label} call without a token is logged as UNAUTHENTICATED`,
+      async () => {
+        const result = await callKind(client, kind, ["a", "b"], {
+          metadata: authMetadata(undefined),
+        });
+        assert.equal(grpc.status[result.code], "UNAUTHENTICATED");
+        const line = await callLine(logs.records, returnedRequestId(result));
+        assert.equal(line.level, "warning");
+        assert.equal(line.properties.method, RPC_KIND_INFO[kind].path);
+        assert.equal(line.properties.status, "UNAUTHENTICATED");
+        assert.equal(line.properties.sub, undefined, "a rejected call has no subject");
+        assert.equal(line.properties.messagesOut, 0);
+        assert.equal(line.properties.details, "missing bearer token", "the reason is logged");
+        assert.match(renderMessage(line), /UNAUTHENTICATED .* details=missing bearer token$/);
+      },
+    );
   }
 });
 
@@ -78,15 +67,15 @@ Deno.test("logging interceptor logs method, peer, status, duration, message coun
   await using server = await startTestServer();
   using client = server.client();
   const metadata = bearer(await server.token());
-  const cases: { pattern: Pattern; names: string[]; in: number; out: number }[] = [
-    { pattern: "unary", names: ["a"], in: 1, out: 1 },
-    { pattern: "server stream", names: ["a"], in: 1, out: 3 },
-    { pattern: "client stream", names: ["a", "b", "c"], in: 3, out: 1 },
-    { pattern: "bidi", names: ["a", "b"], in: 2, out: 2 },
+  const cases: { kind: RpcKind; names: string[]; in: number; out: number }[] = [
+    { kind: "unary", names: ["a"], in: 1, out: 1 },
+    { kind: "server-stream", names: ["a"], in: 1, out: 3 },
+    { kind: "client-stream", names: ["a", "b", "c"], in: 3, out: 1 },
+    { kind: "bidi", names: ["a", "b"], in: 2, out: 2 },
   ];
-  for (const { pattern, names, in: messagesIn, out: messagesOut } of cases) {
-    await t.step(`a ${pattern} call's log line has every field`, async () => {
-      const result = await callPattern(client, pattern, names, { metadata, deadlineMs: 3000 });
+  for (const { kind, names, in: messagesIn, out: messagesOut } of cases) {
+    await t.step(`a ${RPC_KIND_INFO[kind].label} call's log line has every field`, async () => {
+      const result = await callKind(client, kind, names, { metadata, deadlineMs: 3000 });
       assert.equal(grpc.status[result.code], "OK", result.details);
       const line = await callLine(logs.records, returnedRequestId(result));
       const { properties } = line;
@@ -100,14 +89,20 @@ Deno.test("logging interceptor logs method, peer, status, duration, message coun
           messagesOut: properties.messagesOut,
           sub: properties.sub,
         },
-        { method: METHOD_PATHS[pattern], status: "OK", messagesIn, messagesOut, sub: TEST_SUBJECT },
+        {
+          method: RPC_KIND_INFO[kind].path,
+          status: "OK",
+          messagesIn,
+          messagesOut,
+          sub: TEST_SUBJECT,
+        },
       );
       assert.match(String(properties.peer), /^(127\.0\.0\.1|\[::1\]|::1):\d+$/);
       assert.equal(typeof properties.durationMs, "number");
       assert.ok((properties.durationMs as number) >= 0 && (properties.durationMs as number) < 3000);
       const text = renderMessage(line);
       for (
-        const part of [METHOD_PATHS[pattern], "OK", String(properties.requestId), TEST_SUBJECT]
+        const part of [RPC_KIND_INFO[kind].path, "OK", String(properties.requestId), TEST_SUBJECT]
       ) {
         assert.ok(text.includes(part), `the rendered line lacks ${part}: ${text}`);
       }
@@ -132,12 +127,12 @@ Deno.test("no log record carries a token or the authorization header", async () 
     await server.token("alg-none"),
   ];
   for (const token of tokens) {
-    for (const pattern of PATTERNS) {
-      await callPattern(client, pattern, ["x", " "], { metadata: bearer(token), deadlineMs: 3000 });
+    for (const kind of RPC_KINDS) {
+      await callKind(client, kind, ["x", " "], { metadata: bearer(token), deadlineMs: 3000 });
     }
   }
-  await callPattern(client, "unary", ["x"], { metadata: authMetadata("Bearer not-a-jwt") });
-  await callPattern(client, "unary", ["x"], { metadata: authMetadata(`Basic ${tokens[0]}`) });
+  await callKind(client, "unary", ["x"], { metadata: authMetadata("Bearer not-a-jwt") });
+  await callKind(client, "unary", ["x"], { metadata: authMetadata(`Basic ${tokens[0]}`) });
   await waitFor(() => logs.records.length >= tokens.length * 4 + 2, "a call line per call");
 
   const needles = [
