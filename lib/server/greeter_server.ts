@@ -7,21 +7,20 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
 import { HealthImplementation } from "grpc-health-check";
-import { createTokenVerifier, type TokenVerifierOptions } from "../auth/jwt.ts";
 import { createServerCredentials, type ServerTlsMaterial } from "./credentials.ts";
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES } from "../shared/defaults.ts";
 import { createGreeterService, type GreeterService } from "./handlers/greeter.ts";
 import { toGrpcHandlers } from "./handlers/grpc_adapter.ts";
-import { createAuthInterceptor } from "./interceptors/auth.ts";
-import { type CallStats, createLoggingInterceptor } from "./interceptors/logging.ts";
+import { type ChainAuthOptions, createInterceptorChain } from "./interceptors/interceptor_chain.ts";
+import type { CallStats } from "./interceptors/logging.ts";
 import { greeterLogger } from "../shared/log.ts";
 import { GREETER_SERVICE_NAME, loadGreeterProto } from "../shared/proto.ts";
 
 /**
  * Token checks the server enforces: the verifier's options, less its clock
- * (the server passes its own `now`).
+ * (the server passes its own `now`), and the services open without a token.
  */
-export type ServerAuthOptions = Omit<TokenVerifierOptions, "now">;
+export type ServerAuthOptions = ChainAuthOptions;
 
 /** Options for {@linkcode startGreeterServer}. */
 export interface GreeterServerOptions {
@@ -109,24 +108,11 @@ export async function startGreeterServer(
   const host = options.host ?? "127.0.0.1";
   const stats: CallStats = { active: 0, total: 0 };
 
-  // Order matters; the first entry is outermost (nearest the network).
-  // Logging comes first so that it sees every call, including the ones the
-  // auth interceptor rejects, and measures the whole call. Auth comes next so
-  // that nothing after it (handlers) runs for an unauthenticated caller.
-  const interceptors: grpc.ServerInterceptor[] = [
-    createLoggingInterceptor({ logger: logger.getChild("call"), stats }),
-  ];
-  if (options.auth !== null) {
-    const tolerance = options.auth.clockToleranceSeconds ?? 5;
-    const verifier = createTokenVerifier({
-      ...options.auth,
-      clockToleranceSeconds: tolerance,
-      now: options.now,
-    });
-    interceptors.push(
-      createAuthInterceptor({ verifier, clockToleranceSeconds: tolerance, now: options.now }),
-    );
-  }
+  const interceptors = createInterceptorChain({
+    auth: options.auth,
+    logging: { logger: logger.getChild("call"), stats },
+    now: options.now,
+  });
 
   const server = new grpc.Server({
     ...SERVER_CONNECTION_OPTIONS,

@@ -35,3 +35,7 @@ export const DEV_CERTS_DIR: string = fileURLToPath(new URL("../../certs", import
 export const DEV_STATE_DIR: string = fileURLToPath(new URL("../../.greeter", import.meta.url));
 /** File holding the generated development JWT secret, shared by server and client. */
 export const DEV_SECRET_FILE = `${DEV_STATE_DIR}/jwt-secret`;
+/** Default allowed clock difference for token `exp`, `nbf` and `iat`, in seconds. */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
+/** Largest accepted clock tolerance, in seconds. */
+export const MAX_CLOCK_TOLERANCE_SECONDS = 300;

@@ -8,7 +8,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
 import type { EventEmitter } from "node:events";
-import { callContextOf } from "../call_context.ts";
+import { callContext } from "../call_context.ts";
 import { toWireStatus } from "../errors.ts";
 import type { GreeterHandlers, HelloReply, HelloRequest__Output } from "../../shared/proto.ts";
 import type { GreeterCallContext, GreeterService } from "./greeter.ts";
@@ -29,7 +29,7 @@ type Writable = grpc.ServerWritableStream<HelloRequest__Output, HelloReply>;
 const CALL_ENDED = new DOMException("call ended", "AbortError");
 
 function contextOf(call: AnyCall): GreeterCallContext {
-  const { requestId, claims } = callContextOf(call.metadata);
+  const { requestId, claims } = callContext(call);
   const controller = new AbortController();
   if (call.cancelled) controller.abort(CALL_ENDED);
   else call.once("cancelled", () => controller.abort(CALL_ENDED));

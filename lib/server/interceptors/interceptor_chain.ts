@@ -1,0 +1,137 @@
+/**
+ * The server's interceptor chain: one ordered list, built and validated in one
+ * place, for the Greeter server and for any other grpc-js server.
+ *
+ * To add an interceptor: add its stage name to {@linkcode INTERCEPTOR_ORDER}
+ * (with a line on why it sits there), an optional part to
+ * {@linkcode InterceptorChainOptions}, and its builder to `stages` below.
+ *
+ * @module
+ */
+import type * as grpc from "@grpc/grpc-js";
+import type { Logger } from "@logtape/logtape";
+import { createTokenVerifier, type TokenVerifierOptions } from "../../auth/jwt.ts";
+import {
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  MAX_CLOCK_TOLERANCE_SECONDS,
+} from "../../shared/defaults.ts";
+import { greeterLogger } from "../../shared/log.ts";
+import { createAuthInterceptor, DEFAULT_PUBLIC_SERVICES } from "./auth.ts";
+import { type CallStats, createLoggingInterceptor } from "./logging.ts";
+
+/**
+ * The stages of the chain, first entry outermost (nearest the network).
+ *
+ * - `logging` comes first so that it sees every call, including the ones a
+ *   later stage rejects, measures the whole call, and assigns the request id
+ *   that later stages and handlers read.
+ * - `auth` comes next, so that nothing after it (handlers) runs for an
+ *   unauthenticated caller.
+ */
+export const INTERCEPTOR_ORDER = ["logging", "auth"] as const;
+
+/** One stage of the chain; see {@linkcode INTERCEPTOR_ORDER}. */
+export type InterceptorStage = typeof INTERCEPTOR_ORDER[number];
+
+/**
+ * Token checks of the auth stage: the verifier's options (less its clock,
+ * which is the chain's `now`) and the services reachable without a token.
+ */
+export interface ChainAuthOptions extends Omit<TokenVerifierOptions, "now"> {
+  /**
+   * Fully qualified services that need no token.
+   * @default ["grpc.health.v1.Health"]
+   */
+  publicServices?: readonly string[];
+}
+
+/** Options of the logging stage. */
+export interface ChainLoggingOptions {
+  /** Where call lines go. @default greeterLogger("server", "call") */
+  logger?: Logger;
+  /** Counters to update; pass one to read live call counts elsewhere. @default a private object */
+  stats?: CallStats;
+}
+
+/** Options for {@linkcode createInterceptorChain}. Every part is optional. */
+export interface InterceptorChainOptions {
+  /**
+   * Token checks; `null` or absent serves without auth. The clock tolerance
+   * given here is used both to verify tokens and to end streams that outlive
+   * theirs.
+   * @default null
+   */
+  auth?: ChainAuthOptions | null;
+  /** Call logging; `false` leaves the stage out (request ids are then made on first read). @default {} */
+  logging?: ChainLoggingOptions | false;
+  /** Wall clock in milliseconds since the epoch, for token checks. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Builds the ordered interceptor list for a grpc-js server (`new
+ * grpc.Server({ interceptors })`), in the order of
+ * {@linkcode INTERCEPTOR_ORDER}. Options are checked now, so a bad secret,
+ * issuer or tolerance fails at start-up rather than on the first call.
+ *
+ * Handlers read what the chain established with `callContext(call)`.
+ *
+ * @param options which stages to include and how to set them up
+ * @returns the interceptors, first outermost
+ * @throws {Error} naming the option that is wrong
+ *
+ * @example Auth and logging on your own server
+ * ```ts
+ * import * as grpc from "@grpc/grpc-js";
+ * import { createInterceptorChain } from "@greeter/deno-grpc";
+ *
+ * const secret = new TextEncoder().encode(Deno.env.get("GREETER_JWT_SECRET"));
+ * const server = new grpc.Server({
+ *   interceptors: createInterceptorChain({
+ *     auth: { secret, issuer: "greeter", audience: "helloworld.Greeter" },
+ *   }),
+ * });
+ * ```
+ */
+export function createInterceptorChain(
+  options: InterceptorChainOptions = {},
+): grpc.ServerInterceptor[] {
+  const auth = options.auth ?? null;
+  const logging = options.logging ?? {};
+  const stages: Record<InterceptorStage, grpc.ServerInterceptor | undefined> = {
+    logging: logging === false ? undefined : createLoggingInterceptor({
+      logger: logging.logger ?? greeterLogger("server", "call"),
+      stats: logging.stats,
+    }),
+    auth: auth === null ? undefined : authStage(auth, options.now),
+  };
+  return INTERCEPTOR_ORDER.flatMap((stage) => stages[stage] ?? []);
+}
+
+function authStage(auth: ChainAuthOptions, now: (() => number) | undefined) {
+  const { publicServices = DEFAULT_PUBLIC_SERVICES, ...verifierOptions } = auth;
+  for (const [name, value] of [["issuer", auth.issuer], ["audience", auth.audience]] as const) {
+    if (typeof value !== "string" || value.trim() === "") {
+      throw new Error(`auth ${name} must be a non-empty string`);
+    }
+  }
+  const tolerance = auth.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+  if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > MAX_CLOCK_TOLERANCE_SECONDS) {
+    throw new Error(
+      `auth clockToleranceSeconds must be between 0 and ${MAX_CLOCK_TOLERANCE_SECONDS}, got ${tolerance}`,
+    );
+  }
+  for (const service of publicServices) {
+    if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(service)) {
+      throw new Error(
+        `auth publicServices entry is not a service name: ${JSON.stringify(service)}`,
+      );
+    }
+  }
+  const verifier = createTokenVerifier({
+    ...verifierOptions,
+    clockToleranceSeconds: tolerance,
+    now,
+  });
+  return createAuthInterceptor({ verifier, publicServices, clockToleranceSeconds: tolerance, now });
+}

@@ -1,0 +1,196 @@
+/**
+ * The interceptor chain on a plain grpc-js server (not the Greeter server):
+ * options are refused when the chain is built, the stages come in the
+ * documented order, and handlers of every kind read the request id and the
+ * verified claims with `callContext(call)` alone.
+ */
+import * as grpc from "@grpc/grpc-js";
+import assert from "node:assert/strict";
+import { signToken } from "../../../lib/auth/jwt.ts";
+import { callContext } from "../../../lib/server/call_context.ts";
+import { createServerCredentials } from "../../../lib/server/credentials.ts";
+import {
+  createInterceptorChain,
+  INTERCEPTOR_ORDER,
+  type InterceptorChainOptions,
+} from "../../../lib/server/interceptors/interceptor_chain.ts";
+import { REQUEST_ID_HEADER } from "../../../lib/server/interceptors/logging.ts";
+import { type GreeterHandlers, loadGreeterProto } from "../../../lib/shared/proto.ts";
+import {
+  bearer,
+  callPattern,
+  createTestClient,
+  PATTERNS,
+  randomSecret,
+  recordLogs,
+  renderMessage,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  TEST_SUBJECT,
+  testPki,
+} from "../../_helpers.ts";
+
+const secret = randomSecret();
+const auth = { secret, issuer: TEST_ISSUER, audience: TEST_AUDIENCE };
+
+Deno.test("interceptor chain refuses bad options when it is built, naming the option", async (t) => {
+  const cases: { name: string; options: InterceptorChainOptions; error: RegExp }[] = [
+    {
+      name: "a secret shorter than 32 bytes",
+      options: { auth: { ...auth, secret: new Uint8Array(16) } },
+      error: /JWT secret is 16 bytes/,
+    },
+    { name: "an empty issuer", options: { auth: { ...auth, issuer: "" } }, error: /auth issuer/ },
+    {
+      name: "a blank audience",
+      options: { auth: { ...auth, audience: "  " } },
+      error: /auth audience/,
+    },
+    {
+      name: "a negative clock tolerance",
+      options: { auth: { ...auth, clockToleranceSeconds: -1 } },
+      error: /clockToleranceSeconds must be between 0 and 300, got -1/,
+    },
+    {
+      name: "a clock tolerance over 300 seconds",
+      options: { auth: { ...auth, clockToleranceSeconds: 301 } },
+      error: /clockToleranceSeconds/,
+    },
+    {
+      name: "a NaN clock tolerance",
+      options: { auth: { ...auth, clockToleranceSeconds: NaN } },
+      error: /clockToleranceSeconds/,
+    },
+    {
+      name: "a public service that is a path, not a name",
+      options: { auth: { ...auth, publicServices: ["/grpc.health.v1.Health/"] } },
+      error: /publicServices/,
+    },
+    {
+      name: "the `none` algorithm",
+      options: { auth: { ...auth, algorithms: ["none" as "HS256"] } },
+      error: /unsupported JWT algorithm: none/,
+    },
+  ];
+  for (const { name, options, error } of cases) {
+    await t.step(`it refuses ${name}`, () => {
+      assert.throws(() => createInterceptorChain(options), error);
+    });
+  }
+});
+
+Deno.test("interceptor chain holds the stages asked for, in the documented order", async (t) => {
+  assert.deepEqual(INTERCEPTOR_ORDER, ["logging", "auth"]);
+  const cases: { name: string; options: InterceptorChainOptions; length: number }[] = [
+    { name: "logging alone by default", options: {}, length: 1 },
+    { name: "logging and auth when auth is given", options: { auth }, length: 2 },
+    { name: "auth alone when logging is off", options: { auth, logging: false }, length: 1 },
+    { name: "nothing when both are off", options: { auth: null, logging: false }, length: 0 },
+  ];
+  for (const { name, options, length } of cases) {
+    await t.step(`it holds ${name}`, () => {
+      assert.equal(createInterceptorChain(options).length, length);
+    });
+  }
+});
+
+/** Handlers that answer with what `callContext` told them: `<sub>|<request id>`. */
+function contextEchoHandlers(): GreeterHandlers {
+  const echo = (call: { metadata: grpc.Metadata }) => {
+    const { claims, requestId } = callContext(call);
+    return { message: `${claims?.sub ?? "-"}|${requestId}` };
+  };
+  return {
+    SayHello: (call, callback) => callback(null, echo(call)),
+    SayHelloStream(call) {
+      call.write(echo(call));
+      call.end();
+    },
+    SayHelloClientStream(call, callback) {
+      call.on("data", () => {});
+      call.on("end", () => callback(null, echo(call)));
+    },
+    SayHelloBidirectional(call) {
+      call.on("data", () => call.write(echo(call)));
+      call.on("end", () => call.end());
+    },
+  };
+}
+
+/** A user's own grpc-js server over TLS on port 0, with the chain and the echo handlers. */
+async function startChainServer(options: InterceptorChainOptions) {
+  const pki = await testPki();
+  const server = new grpc.Server({ interceptors: createInterceptorChain(options) });
+  server.addService(loadGreeterProto().helloworld.Greeter.service, contextEchoHandlers());
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      "127.0.0.1:0",
+      createServerCredentials({ cert: pki.serverCert, key: pki.serverKey }),
+      (error, bound) => error ? reject(error) : resolve(bound),
+    )
+  );
+  const client = createTestClient(port, pki.caCert);
+  return {
+    client,
+    async [Symbol.asyncDispose]() {
+      client.close();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
+  };
+}
+
+Deno.test("callContext gives handlers of every kind the verified subject and the logged request id", async (t) => {
+  await using logs = await recordLogs();
+  await using chain = await startChainServer({ auth });
+  const token = await signToken({ ...auth, subject: TEST_SUBJECT });
+  for (const pattern of PATTERNS) {
+    await t.step(`a ${pattern} handler sees the caller and the request id`, async () => {
+      const result = await callPattern(chain.client, pattern, ["a"], { metadata: bearer(token) });
+      assert.equal(result.code, grpc.status.OK, result.details);
+      const [sub, requestId] = result.messages[0].split("|");
+      assert.equal(sub, TEST_SUBJECT);
+      assert.equal(requestId, result.trailers?.get(REQUEST_ID_HEADER)[0]);
+      assert.ok(
+        logs.records.some((r) => renderMessage(r).includes(`id=${requestId} sub=${TEST_SUBJECT}`)),
+        "the call's log line carries the same request id and subject",
+      );
+    });
+  }
+  await t.step(
+    "a call without a token is refused before the handler and still logged",
+    async () => {
+      const result = await callPattern(chain.client, "unary", ["a"]);
+      assert.equal(result.code, grpc.status.UNAUTHENTICATED);
+      assert.equal(result.details, "missing bearer token");
+      assert.deepEqual(result.messages, []);
+      assert.ok(logs.records.some((r) => renderMessage(r).includes("UNAUTHENTICATED")));
+    },
+  );
+});
+
+Deno.test("interceptor chain passes its one clock tolerance to token verification", async (t) => {
+  // A token that expired 3 s ago: inside a 5 s tolerance, outside a 0 s one.
+  const now = () => Date.now();
+  const issuedAt = Math.floor(now() / 1000) - 63;
+  const token = await signToken({ ...auth, subject: TEST_SUBJECT, issuedAt, ttlSeconds: 60 });
+  const cases = [
+    { tolerance: 5, code: grpc.status.OK },
+    { tolerance: 0, code: grpc.status.UNAUTHENTICATED },
+  ];
+  for (const { tolerance, code } of cases) {
+    await t.step(
+      `a token 3 s past expiry gets ${grpc.status[code]} with a ${tolerance} s tolerance`,
+      async () => {
+        await using chain = await startChainServer({
+          auth: { ...auth, clockToleranceSeconds: tolerance },
+          logging: false,
+          now,
+        });
+        const result = await callPattern(chain.client, "unary", ["a"], {
+          metadata: bearer(token),
+        });
+        assert.equal(result.code, code, result.details);
+      },
+    );
+  }
+});
