@@ -21,8 +21,3 @@ export function secretFromFileBytes(bytes: Uint8Array): Uint8Array {
 export async function readSecretFile(path: string): Promise<Uint8Array> {
   return secretFromFileBytes(await Deno.readFile(path));
 }
-
-/** Synchronous {@linkcode readSecretFile}, for configuration loaders. */
-export function readSecretFileSync(path: string): Uint8Array {
-  return secretFromFileBytes(Deno.readFileSync(path));
-}

@@ -29,8 +29,6 @@ import { channelSecurity, type ChannelTlsMaterial } from "./credentials.ts";
 import { retryChannelOptions, type RetryOptions } from "./service_config.ts";
 import type { TokenProvider } from "./token_provider.ts";
 
-export { ReplyQueue };
-
 /** Options for {@linkcode createGreeterClient}. */
 export interface GreeterClientOptions {
   /** `host:port` to dial. */
