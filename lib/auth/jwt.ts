@@ -183,6 +183,17 @@ export interface TokenVerifier {
  * With public keys, an entry is trusted only while the key set is unchanged:
  * after a rotation each cached token is verified again, once, so a token whose
  * key was removed stops working.
+ *
+ * @param options a secret or public keys, required issuer and audience, algorithms, tolerance, cache size
+ * @returns the verifier
+ * @throws {Error} on a secret shorter than {@linkcode MIN_SECRET_BYTES}, both or neither of secret and keys, or an algorithm the key cannot use
+ *
+ * @example
+ * ```ts
+ * const verifier = createTokenVerifier({ secret, issuer: "greeter", audience: "helloworld.Greeter" });
+ * const claims = await verifier.verify(token); // or throws TokenError
+ * console.log(claims.sub);
+ * ```
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   if ((options.secret === undefined) === (options.keys === undefined)) {
@@ -297,6 +308,11 @@ function checkClaims(
 
 /**
  * Extracts the token from an `authorization` header value.
+ *
+ * @example
+ * ```ts
+ * parseBearer("Bearer eyJ...x.y"); // "eyJ...x.y"
+ * ```
  *
  * @returns the token, or throws {@linkcode TokenError} ("missing" / "malformed")
  */

@@ -17,7 +17,15 @@ export function secretFromFileBytes(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(0, end);
 }
 
-/** Reads `path` and returns the secret it holds (see {@linkcode secretFromFileBytes}). */
+/**
+ * Reads `path` and returns the secret it holds (see {@linkcode secretFromFileBytes}).
+ *
+ * @example
+ * ```ts
+ * const secret = await readSecretFile("/run/secrets/greeter-jwt");
+ * const verifier = createTokenVerifier({ secret, issuer: "greeter", audience: "helloworld.Greeter" });
+ * ```
+ */
 export async function readSecretFile(path: string): Promise<Uint8Array> {
   return secretFromFileBytes(await Deno.readFile(path));
 }

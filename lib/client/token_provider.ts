@@ -148,6 +148,12 @@ export interface MintingTokenSourceOptions {
  *
  * @param options secret, claims and lifetime
  * @returns a {@linkcode TokenSource}
+ *
+ * @example
+ * ```ts
+ * const source = mintingTokenSource({ secret, issuer: "greeter", audience: "helloworld.Greeter", subject: "alice" });
+ * const provider = createTokenProvider({ source });
+ * ```
  */
 export function mintingTokenSource(options: MintingTokenSourceOptions): TokenSource {
   return () =>
@@ -167,6 +173,11 @@ export function mintingTokenSource(options: MintingTokenSourceOptions): TokenSou
  *
  * @param token the compact JWT
  * @returns a {@linkcode TokenSource}
+ *
+ * @example
+ * ```ts
+ * const provider = createTokenProvider({ source: staticTokenSource(token), refreshable: false });
+ * ```
  */
 export function staticTokenSource(token: string): TokenSource {
   return () => Promise.resolve(token);
@@ -179,6 +190,11 @@ export function staticTokenSource(token: string): TokenSource {
  * @param path the token file
  * @param readTextFile file reader @default Deno.readTextFile
  * @returns a {@linkcode TokenSource}
+ *
+ * @example
+ * ```ts
+ * const provider = createTokenProvider({ source: fileTokenSource("/run/secrets/greeter-token") });
+ * ```
  */
 export function fileTokenSource(
   path: string,
