@@ -66,6 +66,11 @@ export {
   type TokenVerifier,
   type TokenVerifierOptions,
 } from "./lib/auth/jwt.ts";
+export {
+  ASYMMETRIC_ALGORITHMS,
+  type AsymmetricAlgorithm,
+  type KeySource,
+} from "./lib/auth/jwks.ts";
 export { readSecretFile } from "./lib/auth/secret_file.ts";
 
 // The Greeter client.

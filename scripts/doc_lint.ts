@@ -2,7 +2,7 @@
  * `deno doc --lint` over the library entries, failing on every diagnostic
  * but two kinds that are not ours to fix:
  *
- * - `private-type-ref` to a type of a dependency (grpc-js, logtape). Deno
+ * - `private-type-ref` to a type of a dependency (grpc-js, jose, logtape). Deno
  *   skips these for packages it loads by URL (denoland/deno#27364), but with
  *   `nodeModulesDir` the npm packages are local files and still count; they
  *   are public in their own packages.
@@ -32,6 +32,10 @@ const DEPENDENCY_TYPES = new Set([
   "ServerInterceptor",
   "StatusObject",
   "UnaryCallback",
+  // jose
+  "JWSHeaderParameters",
+  // the platform's Web Crypto (resolved through @types/node)
+  "CryptoKey",
   // @logtape/logtape
   "Logger",
   "LogLevel",
