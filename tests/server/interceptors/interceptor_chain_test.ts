@@ -16,19 +16,18 @@ import {
 } from "../../../lib/server/interceptors/interceptor_chain.ts";
 import { REQUEST_ID_HEADER } from "../../../lib/server/interceptors/logging.ts";
 import { type GreeterHandlers, loadGreeterProto } from "../../../lib/shared/proto.ts";
+import { RPC_KIND_INFO, RPC_KINDS } from "../../../lib/shared/rpc_kinds.ts";
+import { callKind } from "../../_helpers/calls.ts";
+import { testPki } from "../../_helpers/pki.ts";
+import { recordLogs, renderMessage } from "../../_helpers/record_logs.ts";
+import { createTestClient } from "../../_helpers/test_server.ts";
 import {
   bearer,
-  callPattern,
-  createTestClient,
-  PATTERNS,
   randomSecret,
-  recordLogs,
-  renderMessage,
   TEST_AUDIENCE,
   TEST_ISSUER,
   TEST_SUBJECT,
-  testPki,
-} from "../../_helpers.ts";
+} from "../../_helpers/tokens.ts";
 
 const secret = randomSecret();
 const auth = { secret, issuer: TEST_ISSUER, audience: TEST_AUDIENCE };
@@ -143,9 +142,10 @@ Deno.test("callContext gives handlers of every kind the verified subject and the
   await using logs = await recordLogs();
   await using chain = await startChainServer({ auth });
   const token = await signToken({ ...auth, subject: TEST_SUBJECT });
-  for (const pattern of PATTERNS) {
-    await t.step(`a ${pattern} handler sees the caller and the request id`, async () => {
-      const result = await callPattern(chain.client, pattern, ["a"], { metadata: bearer(token) });
+  for (const kind of RPC_KINDS) {
+    const label = RPC_KIND_INFO[kind].label;
+    await t.step(`a ${label} handler sees the caller and the request id`, async () => {
+      const result = await callKind(chain.client, kind, ["a"], { metadata: bearer(token) });
       assert.equal(result.code, grpc.status.OK, result.details);
       const [sub, requestId] = result.messages[0].split("|");
       assert.equal(sub, TEST_SUBJECT);
@@ -159,7 +159,7 @@ Deno.test("callContext gives handlers of every kind the verified subject and the
   await t.step(
     "a call without a token is refused before the handler and still logged",
     async () => {
-      const result = await callPattern(chain.client, "unary", ["a"]);
+      const result = await callKind(chain.client, "unary", ["a"]);
       assert.equal(result.code, grpc.status.UNAUTHENTICATED);
       assert.equal(result.details, "missing bearer token");
       assert.deepEqual(result.messages, []);
@@ -186,7 +186,7 @@ Deno.test("interceptor chain passes its one clock tolerance to token verificatio
           logging: false,
           now,
         });
-        const result = await callPattern(chain.client, "unary", ["a"], {
+        const result = await callKind(chain.client, "unary", ["a"], {
           metadata: bearer(token),
         });
         assert.equal(result.code, code, result.details);
