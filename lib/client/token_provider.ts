@@ -11,8 +11,20 @@
 import * as jose from "jose";
 import { signToken } from "../auth/jwt.ts";
 
-/** Produces a token; called on first use and whenever a refresh is due. */
-export type TokenSource = () => Promise<string>;
+/**
+ * Produces a token; called on first use and whenever a refresh is due. A
+ * source that knows the lifetime from elsewhere (an OAuth2 `expires_in`)
+ * returns it with the token; otherwise the token's own `exp` is read.
+ */
+export type TokenSource = () => Promise<string | IssuedToken>;
+
+/** A token with the lifetime its issuer announced. */
+export interface IssuedToken {
+  /** The compact token (or an opaque one). */
+  readonly token: string;
+  /** Seconds from issue until it expires, when the issuer said so. */
+  readonly expiresInSeconds?: number;
+}
 
 /** Options for {@linkcode createTokenProvider}. */
 export interface TokenProviderOptions {
@@ -85,8 +97,18 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     inFlight ??= (async () => {
       try {
         fetches++;
-        const token = await options.source();
-        held = { token, refreshAt: refreshTime(token, now(), ratio, marginMs) };
+        const fetchedAt = now();
+        const issued = await options.source();
+        const token = typeof issued === "string" ? issued : issued.token;
+        let refreshAt = refreshTime(token, fetchedAt, ratio, marginMs);
+        if (typeof issued !== "string" && issued.expiresInSeconds !== undefined) {
+          const lifetime = issued.expiresInSeconds * 1000;
+          refreshAt = Math.min(
+            refreshAt,
+            fetchedAt + lifetime - Math.max(lifetime * ratio, marginMs),
+          );
+        }
+        held = { token, refreshAt };
         return token;
       } finally {
         inFlight = undefined;
