@@ -11,6 +11,7 @@
  * @module
  */
 import type { Metadata } from "@grpc/grpc-js";
+import type { Identity } from "../auth/authz_policy.ts";
 import type { GreeterClaims } from "../auth/jwt.ts";
 
 /** What the interceptors know about one call. */
@@ -19,6 +20,8 @@ export interface CallContext {
   requestId: string;
   /** Verified token claims; absent on unauthenticated (public or basic-mode) calls. */
   claims?: GreeterClaims;
+  /** The verified caller (subject, scopes, roles); set with {@linkcode claims}. */
+  identity?: Identity;
 }
 
 /** Any grpc-js server call: unary, server stream, client stream or bidi. */

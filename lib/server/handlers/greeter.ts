@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Identity } from "../../auth/authz_policy.ts";
 import type { GreeterClaims } from "../../auth/jwt.ts";
 import type { HelloReply, HelloRequest__Output } from "../../shared/proto.ts";
 import { validCount, validName } from "./validation.ts";
@@ -13,6 +14,8 @@ import { validCount, validName } from "./validation.ts";
 export interface GreeterCallContext {
   /** Verified claims; absent in basic (no-auth) mode. */
   readonly claims?: GreeterClaims;
+  /** The verified caller: subject, scopes and roles; absent in basic (no-auth) mode. */
+  readonly identity?: Identity;
   /** The call's request id, for log lines. */
   readonly requestId: string;
   /** Aborted when the call is cancelled, times out or ends early. */

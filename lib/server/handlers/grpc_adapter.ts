@@ -29,11 +29,11 @@ type Writable = grpc.ServerWritableStream<HelloRequest__Output, HelloReply>;
 const CALL_ENDED = new DOMException("call ended", "AbortError");
 
 function contextOf(call: AnyCall): GreeterCallContext {
-  const { requestId, claims } = callContext(call);
+  const { requestId, claims, identity } = callContext(call);
   const controller = new AbortController();
   if (call.cancelled) controller.abort(CALL_ENDED);
   else call.once("cancelled", () => controller.abort(CALL_ENDED));
-  return { requestId, claims, signal: controller.signal };
+  return { requestId, claims, identity, signal: controller.signal };
 }
 
 function failure(error: unknown, context: GreeterCallContext, logger: Logger) {

@@ -1,15 +1,31 @@
 /**
- * Auth interceptor: bearer token -> verified claims, or `UNAUTHENTICATED`.
- * The only place in the server that decides who a caller is.
+ * Auth interceptor: bearer token -> verified claims and identity, or
+ * `UNAUTHENTICATED`; then the authorization policy -> `PERMISSION_DENIED`
+ * naming the missing scope or role. The only place in the server that decides
+ * who a caller is and what they may call.
  *
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import {
+  authorize,
+  type AuthzPolicy,
+  identityOf,
+  namesMethod,
+  OPEN_POLICY,
+} from "../../auth/authz_policy.ts";
 import { parseBearer, TokenError, type TokenVerifier } from "../../auth/jwt.ts";
 import { callContextOf } from "../call_context.ts";
 
-/** Services reachable without a token: health probes for load balancers. */
-export const DEFAULT_PUBLIC_SERVICES: readonly string[] = ["grpc.health.v1.Health"];
+/**
+ * Services reachable without a token: health probes for load balancers, and
+ * reflection. A policy rule naming one of them makes it need a token.
+ */
+export const DEFAULT_PUBLIC_SERVICES: readonly string[] = [
+  "grpc.health.v1.Health",
+  "grpc.reflection.v1.ServerReflection",
+  "grpc.reflection.v1alpha.ServerReflection",
+];
 
 /** Longest delay `setTimeout` honours, in milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -18,8 +34,13 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface AuthInterceptorOptions {
   /** Checks tokens (and caches verified ones). */
   verifier: TokenVerifier;
-  /** Fully qualified services that need no token. @default DEFAULT_PUBLIC_SERVICES */
+  /**
+   * Fully qualified services that need no token, unless `policy` names them.
+   * @default DEFAULT_PUBLIC_SERVICES
+   */
   publicServices?: readonly string[];
+  /** Scopes and roles each method requires. @default OPEN_POLICY (any valid token) */
+  policy?: AuthzPolicy;
   /** Allowed clock difference when ending streams at token expiry, in seconds. @default 5 */
   clockToleranceSeconds?: number;
   /** Clock, in milliseconds since the epoch. @default Date.now */
@@ -40,25 +61,34 @@ export interface AuthInterceptorOptions {
  */
 export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.ServerInterceptor {
   const { verifier } = options;
+  const policy = options.policy ?? OPEN_POLICY;
   const publicPrefixes = (options.publicServices ?? DEFAULT_PUBLIC_SERVICES).map((s) => `/${s}/`);
   const toleranceMs = (options.clockToleranceSeconds ?? 5) * 1000;
   const now = options.now ?? Date.now;
 
   return (method, call) => {
-    if (publicPrefixes.some((prefix) => method.path.startsWith(prefix))) {
+    if (
+      publicPrefixes.some((prefix) => method.path.startsWith(prefix)) &&
+      !namesMethod(policy, method.path)
+    ) {
       return new grpc.ServerInterceptingCall(call);
     }
     const streaming = method.requestStream || method.responseStream;
     let ended = false;
     let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+    // Ends a wait for fresh signing keys when the caller gives up or the deadline passes.
+    const verifying = new AbortController();
     const end = () => {
       ended = true;
       clearTimeout(expiryTimer);
+      clearTimeout(deadlineTimer);
+      verifying.abort();
     };
-    const reject = (message: string) => {
+    const reject = (message: string, code = grpc.status.UNAUTHENTICATED) => {
       if (ended) return;
       end();
-      call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: message });
+      call.sendStatus({ code, details: message });
     };
     // Timers take at most 2^31-1 ms (about 24.8 days); a longer delay fires
     // at once. So a long-lived token is checked in steps until it expires.
@@ -81,9 +111,26 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
               reject((error as TokenError).message);
               return;
             }
-            verifier.verify(token).then((claims) => {
+            const deadline = call.getDeadline();
+            const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+            if (Number.isFinite(deadlineMs)) {
+              deadlineTimer = setTimeout(
+                () => verifying.abort(),
+                Math.min(Math.max(0, deadlineMs - Date.now()), MAX_TIMER_MS),
+              );
+            }
+            verifier.verify(token, verifying.signal).then((claims) => {
+              clearTimeout(deadlineTimer);
               if (ended) return;
-              callContextOf(metadata).claims = claims;
+              const identity = identityOf(claims, policy.rolesClaim);
+              const decision = authorize(policy, method.path, identity);
+              if (!decision.allowed) {
+                reject(decision.message, grpc.status.PERMISSION_DENIED);
+                return;
+              }
+              const context = callContextOf(metadata);
+              context.claims = claims;
+              context.identity = identity;
               metadata.remove("authorization");
               if (streaming) armExpiry(claims.exp * 1000 + toleranceMs);
               if (!ended) nextMetadata(metadata);

@@ -10,6 +10,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
+import type { AuthzPolicy } from "../../auth/authz_policy.ts";
 import { createTokenVerifier, type TokenVerifierOptions } from "../../auth/jwt.ts";
 import {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
@@ -35,14 +36,21 @@ export type InterceptorStage = typeof INTERCEPTOR_ORDER[number];
 
 /**
  * Token checks of the auth stage: the verifier's options (less its clock,
- * which is the chain's `now`) and the services reachable without a token.
+ * which is the chain's `now`), the services reachable without a token, and
+ * the scopes and roles each method requires. A `keys` source belongs to the
+ * caller, who closes it after the server.
  */
 export interface ChainAuthOptions extends Omit<TokenVerifierOptions, "now"> {
   /**
-   * Fully qualified services that need no token.
-   * @default ["grpc.health.v1.Health"]
+   * Fully qualified services that need no token, unless `policy` names them.
+   * @default DEFAULT_PUBLIC_SERVICES (health and reflection)
    */
   publicServices?: readonly string[];
+  /**
+   * Scopes and roles per method; a valid token lacking them gets
+   * `PERMISSION_DENIED`. @default OPEN_POLICY (any valid token)
+   */
+  policy?: AuthzPolicy;
 }
 
 /** Options of the logging stage. */
@@ -109,7 +117,7 @@ export function createInterceptorChain(
 }
 
 function authStage(auth: ChainAuthOptions, now: (() => number) | undefined) {
-  const { publicServices = DEFAULT_PUBLIC_SERVICES, ...verifierOptions } = auth;
+  const { publicServices = DEFAULT_PUBLIC_SERVICES, policy, ...verifierOptions } = auth;
   for (const [name, value] of [["issuer", auth.issuer], ["audience", auth.audience]] as const) {
     if (typeof value !== "string" || value.trim() === "") {
       throw new Error(`auth ${name} must be a non-empty string`);
@@ -133,5 +141,11 @@ function authStage(auth: ChainAuthOptions, now: (() => number) | undefined) {
     clockToleranceSeconds: tolerance,
     now,
   });
-  return createAuthInterceptor({ verifier, publicServices, clockToleranceSeconds: tolerance, now });
+  return createAuthInterceptor({
+    verifier,
+    publicServices,
+    clockToleranceSeconds: tolerance,
+    now,
+    ...(policy === undefined ? {} : { policy }),
+  });
 }

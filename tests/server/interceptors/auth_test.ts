@@ -140,7 +140,7 @@ Deno.test("auth interceptor hands the handler claims and never the authorization
   assert.equal(grpc.status[result.code], "OK", result.details);
   assert.equal(seen.length, 1);
   const { context } = seen[0];
-  assert.deepEqual(Object.keys(context).sort(), ["claims", "requestId", "signal"]);
+  assert.deepEqual(Object.keys(context).sort(), ["claims", "identity", "requestId", "signal"]);
   assert.equal(context.claims?.sub, "alice@example");
   assert.equal(context.claims?.iss, "greeter-test");
   const everything = JSON.stringify(context);
