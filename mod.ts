@@ -69,8 +69,29 @@ export {
 export {
   ASYMMETRIC_ALGORITHMS,
   type AsymmetricAlgorithm,
+  type FetchText,
+  fileKeySource,
+  type FileKeySourceOptions,
+  jwksUrlKeySource,
+  type JwksUrlKeySourceOptions,
   type KeySource,
+  KeySourceError,
+  type KeySourceEvent,
+  oidcKeySource,
+  type OidcKeySourceOptions,
+  type RemoteKeySourceOptions,
 } from "./lib/auth/jwks.ts";
+export {
+  authorize,
+  type AuthzDecision,
+  type AuthzPolicy,
+  type Identity,
+  identityOf,
+  OPEN_POLICY,
+  parseAuthzPolicy,
+  PolicyError,
+  type Requirement,
+} from "./lib/auth/authz_policy.ts";
 export { readSecretFile } from "./lib/auth/secret_file.ts";
 
 // The Greeter client.
@@ -88,6 +109,7 @@ export type { RetryOptions } from "./lib/client/service_config.ts";
 export {
   createTokenProvider,
   fileTokenSource,
+  type IssuedToken,
   mintingTokenSource,
   type MintingTokenSourceOptions,
   staticTokenSource,
@@ -95,6 +117,12 @@ export {
   type TokenProviderOptions,
   type TokenSource,
 } from "./lib/client/token_provider.ts";
+export {
+  type ClientCredentialsOptions,
+  type ClientCredentialsSource,
+  clientCredentialsTokenSource,
+  createClientCredentialsProvider,
+} from "./lib/client/oauth_token_provider.ts";
 
 // Logging set-up (call lines are written through logtape).
 export { type LogFormat, type LoggingOptions, setupLogging } from "./lib/shared/log.ts";

@@ -60,7 +60,10 @@ export const OPEN_POLICY: AuthzPolicy = Object.freeze({
 
 /** A policy document that cannot be used; the message names the problem. */
 export class PolicyError extends Error {
-  /** @param message what is wrong, and where */
+  /**
+   * Builds the error.
+   * @param message what is wrong, and where
+   */
   constructor(message: string) {
     super(message);
     this.name = "PolicyError";

@@ -27,6 +27,7 @@ export class KeySourceError extends Error {
   /** `unknown-key`: no published key matches; `unavailable`: keys could not be fetched. */
   readonly reason: "unknown-key" | "unavailable";
   /**
+   * Builds the error.
    * @param reason machine-readable reason
    * @param message caller-safe text
    */
