@@ -22,14 +22,11 @@ import { isRpcKind, RPC_KINDS, type RpcKind } from "../shared/rpc_kinds.ts";
 import { type LoadResult, runLoad } from "./load_runner.ts";
 import { createPatternCall } from "./bench_calls.ts";
 import { createProgressLine, type ProgressOutput } from "./progress.ts";
-import {
-  BenchJsonError,
-  type BenchMeta,
-  formatComparison,
-  formatReport,
-  parseBenchJson,
-  toJson,
-} from "./bench_report.ts";
+import { formatComparison } from "./bench_comparison.ts";
+import { parseBenchJson } from "./bench_json_parser.ts";
+import { toJson } from "./bench_json_writer.ts";
+import { BenchJsonError, type BenchMeta } from "./bench_schema.ts";
+import { formatReport } from "./bench_text_report.ts";
 
 /** What the bench flags ask for; see {@linkcode BENCH_USAGE}. */
 export interface BenchSettings {

@@ -13,7 +13,7 @@ import { startBareGreeterServer } from "../../lib/bench/bare_server.ts";
 import { runLoad } from "../../lib/bench/load_runner.ts";
 import { createPatternCall } from "../../lib/bench/bench_calls.ts";
 import { RPC_KINDS } from "../../lib/shared/rpc_kinds.ts";
-import { parseBenchJson } from "../../lib/bench/bench_report.ts";
+import { parseBenchJson } from "../../lib/bench/bench_json_parser.ts";
 import {
   EXIT_FAILED,
   EXIT_OK,
