@@ -9,10 +9,10 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { ensureDevCertificates } from "./lib/shared/dev_certs.ts";
+import { ConfigError } from "./lib/cli/config_error.ts";
+import { readEnv } from "./lib/cli/settings.ts";
 import {
-  ConfigError,
   loadServerConfig,
-  readEnv,
   SERVER_ENV_NAMES,
   type ServerConfig,
   serverUsage,

@@ -14,6 +14,7 @@ import type { KeySource } from "./jwks.ts";
 
 /** Longest token lifetime (`exp - iat`) accepted by default, in seconds: one day. */
 export const DEFAULT_MAX_LIFETIME_SECONDS = 86_400;
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS, DEFAULT_TOKEN_TTL_SECONDS } from "../shared/defaults.ts";
 
 /** Shortest accepted HMAC secret, in bytes (RFC 7518 §3.2 for HS256). */
 export const MIN_SECRET_BYTES = 32;
@@ -100,7 +101,7 @@ export interface SignTokenOptions {
   audience: string;
   /** `sub` claim: who the token speaks for. */
   subject: string;
-  /** Lifetime in seconds, from `issuedAt`. @default 3600 */
+  /** Lifetime in seconds, from `issuedAt`. @default DEFAULT_TOKEN_TTL_SECONDS (3600) */
   ttlSeconds?: number;
   /** `iat`, seconds since the epoch. @default now */
   issuedAt?: number;
@@ -130,7 +131,7 @@ export async function signToken(options: SignTokenOptions): Promise<string> {
     .setIssuer(options.issuer)
     .setAudience(options.audience)
     .setIssuedAt(iat)
-    .setExpirationTime(iat + (options.ttlSeconds ?? 3600));
+    .setExpirationTime(iat + (options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS));
   if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
   return await jwt.sign(options.secret);
 }
@@ -150,7 +151,9 @@ export interface TokenVerifierOptions {
    * algorithms never mix. @default ["HS256"] with a secret, ASYMMETRIC_ALGORITHMS with keys
    */
   algorithms?: readonly (HmacAlgorithm | AsymmetricAlgorithm)[];
-  /** Allowed clock difference for `exp`, `nbf` and `iat`, in seconds. @default 5 */
+  /** Allowed clock difference for `exp`, `nbf` and `iat`, in seconds.
+   * @default DEFAULT_CLOCK_TOLERANCE_SECONDS (5)
+   */
   clockToleranceSeconds?: number;
   /** Longest accepted `exp - iat`, in seconds. @default DEFAULT_MAX_LIFETIME_SECONDS */
   maxLifetimeSeconds?: number;
@@ -215,7 +218,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     // jose names Ed25519 signatures either way.
     if (algorithms.includes("EdDSA")) algorithms.push("Ed25519");
   }
-  const tolerance = options.clockToleranceSeconds ?? 5;
+  const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
   const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS;
   if (!(Number.isSafeInteger(maxLifetime) && maxLifetime > 0)) {
     throw new Error(`maxLifetimeSeconds must be a positive integer, got ${maxLifetime}`);

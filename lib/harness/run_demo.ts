@@ -11,7 +11,8 @@
  * @module
  */
 import { loadClientConfig } from "../client/config.ts";
-import { ConfigError, loadServerConfig } from "../server/config.ts";
+import { ConfigError } from "../cli/config_error.ts";
+import { loadServerConfig } from "../server/config.ts";
 import { checkDenoVersion } from "../shared/deno_version.ts";
 import { greeterLogger, setupLogging } from "../shared/log.ts";
 import { serveFromConfig } from "../server/serve_from_config.ts";

@@ -8,27 +8,29 @@
  */
 import type { LogLevel } from "@logtape/logtape";
 import {
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HOST,
   DEFAULT_JWT_AUDIENCE,
   DEFAULT_JWT_ISSUER,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_PORT,
+  DEFAULT_STREAM_INTERVAL_MS,
+  MAX_CLOCK_TOLERANCE_SECONDS,
 } from "../shared/defaults.ts";
 import { MIN_SECRET_BYTES } from "../auth/jwt.ts";
 import { LOG_LEVELS, type LogFormat } from "../shared/log.ts";
+import { ConfigError } from "../cli/config_error.ts";
+import {
+  envNames,
+  readEnv,
+  readSettings,
+  type SettingsTable,
+  usageLines,
+} from "../cli/settings.ts";
 
-/** A user's configuration mistake: print `message`, no stack, exit non-zero. */
-export class ConfigError extends Error {
-  /**
-   * Builds the error.
-   * @param message one line naming the setting and what is wrong
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+/** The shared configuration error (`lib/cli/config_error.ts`), re-exported for existing importers. */
+export { ConfigError, readEnv };
 
 /** Deployment mode: production refuses dev secrets, dev certificates and plaintext. */
 export type GreeterEnv = "development" | "production";
@@ -60,7 +62,8 @@ export interface ServerConfig {
     readonly secretFile?: string;
     readonly issuer: string;
     readonly audience: string;
-    readonly clockSkewSeconds: number;
+    /** Allowed clock difference for `exp`, `nbf` and `iat`, in seconds (`--jwt-clock-skew`). */
+    readonly clockToleranceSeconds: number;
   };
   /** Log settings. */
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
@@ -74,156 +77,188 @@ export interface ServerConfig {
   readonly allowUnsupportedDeno: boolean;
 }
 
-interface Setting {
-  flag: string;
-  env?: string;
-  boolean?: boolean;
-  help: string;
-}
+const blank = (value: string) => value.trim() === "" ? "must not be blank" : undefined;
 
-/** Every setting: its flag, its environment variable and its help line. */
-export const SERVER_SETTINGS: readonly Setting[] = [
-  { flag: "host", env: "GREETER_HOST", help: `listen address (default ${DEFAULT_HOST})` },
-  { flag: "port", env: "GREETER_PORT", help: `listen port, 0-65535 (default ${DEFAULT_PORT})` },
-  { flag: "tls-cert", env: "GREETER_TLS_CERT", help: "server certificate chain (PEM file)" },
-  { flag: "tls-key", env: "GREETER_TLS_KEY", help: "server private key (PEM file)" },
-  {
+/**
+ * Every server setting: flag, environment variable, kind, range, default and
+ * help. Parsing, validation, `--help`, {@linkcode SERVER_ENV_NAMES} and the
+ * README's configuration table all come from this one table.
+ */
+export const SERVER_SETTINGS = {
+  host: {
+    flag: "host",
+    env: "GREETER_HOST",
+    kind: "string",
+    default: DEFAULT_HOST,
+    valueName: "HOST",
+    help: "listen address (::1 and 0.0.0.0 work too)",
+    check: (value) => {
+      const host = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+      return host.trim() === "" || /[\s/]/.test(host)
+        ? `must be a host name or IP address, got ${JSON.stringify(value)}`
+        : undefined;
+    },
+  },
+  port: {
+    flag: "port",
+    env: "GREETER_PORT",
+    kind: "int",
+    min: 0,
+    max: 65535,
+    default: DEFAULT_PORT,
+    help: "listen port, 0-65535 (0 picks a free one)",
+  },
+  tlsCert: {
+    flag: "tls-cert",
+    env: "GREETER_TLS_CERT",
+    kind: "path",
+    defaultText: "dev certificate (development only)",
+    help: "server certificate chain, PEM",
+  },
+  tlsKey: {
+    flag: "tls-key",
+    env: "GREETER_TLS_KEY",
+    kind: "path",
+    defaultText: "dev key (development only)",
+    help: "server private key, PEM",
+  },
+  tlsClientCa: {
     flag: "tls-client-ca",
     env: "GREETER_TLS_CLIENT_CA",
-    help: "CA for client certificates; turns on mTLS (PEM file)",
+    kind: "path",
+    help: "CA for client certificates, PEM; turns on mTLS",
   },
-  {
+  jwtSecret: {
+    env: "GREETER_JWT_SECRET",
+    kind: "string",
+    defaultText: "generated dev secret (development only)",
+    help: `HMAC secret, at least ${MIN_SECRET_BYTES} bytes (no flag, so it never shows in ps)`,
+  },
+  jwtSecretFile: {
     flag: "jwt-secret-file",
     env: "GREETER_JWT_SECRET_FILE",
-    help: `file holding the JWT secret (>= ${MIN_SECRET_BYTES} bytes); or set GREETER_JWT_SECRET`,
+    kind: "path",
+    help: "file holding the JWT secret (its bytes, less one trailing line break)",
   },
-  {
+  jwtIssuer: {
     flag: "jwt-issuer",
     env: "GREETER_JWT_ISSUER",
-    help: `required iss (default ${DEFAULT_JWT_ISSUER})`,
+    kind: "string",
+    default: DEFAULT_JWT_ISSUER,
+    valueName: "ISS",
+    help: "required iss",
+    check: blank,
   },
-  {
+  jwtAudience: {
     flag: "jwt-audience",
     env: "GREETER_JWT_AUDIENCE",
-    help: `required aud (default ${DEFAULT_JWT_AUDIENCE})`,
+    kind: "string",
+    default: DEFAULT_JWT_AUDIENCE,
+    valueName: "AUD",
+    help: "required aud",
+    check: blank,
   },
-  {
+  jwtClockSkew: {
     flag: "jwt-clock-skew",
     env: "GREETER_JWT_CLOCK_SKEW",
-    help: "allowed clock difference for exp/nbf/iat, 0-300 s (default 5)",
+    kind: "int",
+    min: 0,
+    max: MAX_CLOCK_TOLERANCE_SECONDS,
+    default: DEFAULT_CLOCK_TOLERANCE_SECONDS,
+    valueName: "SECONDS",
+    help: `allowed clock difference for exp/nbf/iat, in seconds (0-${MAX_CLOCK_TOLERANCE_SECONDS})`,
   },
-  { flag: "log-level", env: "GREETER_LOG_LEVEL", help: `${LOG_LEVELS.join("|")} (default info)` },
-  { flag: "log-format", env: "GREETER_LOG_FORMAT", help: "text|json (default text)" },
-  { flag: "env", env: "GREETER_ENV", help: "development|production (default development)" },
-  {
+  logLevel: {
+    flag: "log-level",
+    env: "GREETER_LOG_LEVEL",
+    kind: "enum",
+    choices: LOG_LEVELS,
+    default: "info",
+    valueName: "LEVEL",
+    help: `log level: ${LOG_LEVELS.join(", ")}`,
+  },
+  logFormat: {
+    flag: "log-format",
+    env: "GREETER_LOG_FORMAT",
+    kind: "enum",
+    choices: ["text", "json"],
+    default: "text",
+    help: "text (human-readable) or json (one object a line)",
+  },
+  env: {
+    flag: "env",
+    env: "GREETER_ENV",
+    kind: "enum",
+    choices: ["development", "production"],
+    default: "development",
+    help: "development or production (refuses dev material and plaintext)",
+  },
+  maxMessageBytes: {
     flag: "max-message-bytes",
     env: "GREETER_MAX_MESSAGE_BYTES",
-    help: `largest accepted message (default ${DEFAULT_MAX_MESSAGE_BYTES})`,
+    kind: "int",
+    min: 1024,
+    max: 2 ** 31 - 1,
+    default: DEFAULT_MAX_MESSAGE_BYTES,
+    valueName: "BYTES",
+    help: "receive limit per message",
   },
-  {
+  drainTimeoutMs: {
     flag: "drain-timeout",
     env: "GREETER_DRAIN_TIMEOUT_MS",
-    help: `ms in-flight calls get on shutdown (default ${DEFAULT_DRAIN_TIMEOUT_MS})`,
+    kind: "int",
+    min: 0,
+    max: 600_000,
+    default: DEFAULT_DRAIN_TIMEOUT_MS,
+    valueName: "MS",
+    help: "time in-flight calls get on shutdown, in ms",
   },
-  {
+  streamIntervalMs: {
     flag: "stream-interval",
     env: "GREETER_STREAM_INTERVAL_MS",
-    help: "ms between SayHelloStream replies, 0-60000 (default 0)",
+    kind: "int",
+    min: 0,
+    max: 60_000,
+    default: DEFAULT_STREAM_INTERVAL_MS,
+    valueName: "MS",
+    help: "pause between SayHelloStream replies, in ms (0-60000)",
   },
-  { flag: "basic", boolean: true, help: "plaintext, no auth: for learning and local checks" },
-  {
+  basic: {
+    flag: "basic",
+    kind: "switch",
+    help: "plaintext and no auth, for learning and local checks (refused in production)",
+  },
+  allowUnsupportedDeno: {
     flag: "allow-unsupported-deno",
-    boolean: true,
+    kind: "switch",
     help: "start even on a Deno release known to crash gRPC",
   },
-  { flag: "help", boolean: true, help: "print this help" },
-];
+  help: { flag: "help", kind: "switch", help: "print this help" },
+} as const satisfies SettingsTable;
+
+/** Subcommands of `main.ts`; none means `serve`. */
+const SERVER_COMMANDS = ["serve", "certs"] as const;
 
 /** Environment variables the server reads (besides grpc-js's own `GRPC_*`). */
-export const SERVER_ENV_NAMES: readonly string[] = [
-  ...SERVER_SETTINGS.flatMap((s) => (s.env ? [s.env] : [])),
-  "GREETER_JWT_SECRET",
-];
+export const SERVER_ENV_NAMES: readonly string[] = envNames(SERVER_SETTINGS);
 
-/** Help text for `main.ts --help`. */
+/** Help text for `main.ts --help`, generated from {@linkcode SERVER_SETTINGS}. */
 export function serverUsage(): string {
-  const lines = SERVER_SETTINGS.map((s) =>
-    `  --${s.flag}${s.boolean ? "" : " VALUE"}`.padEnd(30) + s.help + (s.env ? ` [${s.env}]` : "")
-  );
   return [
     "Usage: deno task server [flags]        serve the Greeter (TLS + JWT by default)",
     "       deno task server:basic          plaintext, no auth (development only)",
     "       deno task certs                 generate development certificates",
     "",
-    "Flags (flags win over environment variables):",
-    ...lines,
+    "Settings (flag, then environment variable in brackets; flags win):",
+    ...usageLines(SERVER_SETTINGS),
     "",
     "The JWT secret comes from GREETER_JWT_SECRET or --jwt-secret-file, never from a flag value.",
   ].join("\n");
 }
 
-/** Splits `args` into a subcommand and `--flag[=value]` settings. */
-export function parseFlags(
-  args: readonly string[],
-  settings: readonly Setting[],
-  commands: readonly string[],
-): { command?: string; values: Map<string, string> } {
-  const known = new Map(settings.map((s) => [s.flag, s]));
-  const values = new Map<string, string>();
-  let command: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith("--")) {
-      if (command === undefined && commands.includes(arg)) {
-        command = arg;
-        continue;
-      }
-      throw new ConfigError(`unexpected argument "${arg}" (see --help)`);
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const setting = known.get(name);
-    if (setting === undefined) throw new ConfigError(`unknown flag --${name} (see --help)`);
-    if (setting.boolean) {
-      if (eq !== -1 && !["true", "false"].includes(arg.slice(eq + 1))) {
-        throw new ConfigError(`--${name} takes no value`);
-      }
-      values.set(name, eq === -1 ? "true" : arg.slice(eq + 1));
-      continue;
-    }
-    const value = eq === -1 ? args[++i] : arg.slice(eq + 1);
-    if (value === undefined || (eq === -1 && value.startsWith("--"))) {
-      throw new ConfigError(`--${name} needs a value`);
-    }
-    values.set(name, value);
-  }
-  return { command, values };
-}
-
-/** Reads a whole number in `[min, max]`, naming `label` when it is not one. */
-export function intSetting(raw: string, label: string, min: number, max: number): number {
-  const value = Number(raw);
-  if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${label} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
-
-/** Reads one of `choices`, naming `label` when it is not one. */
-export function choiceSetting<T extends string>(
-  raw: string,
-  label: string,
-  choices: readonly T[],
-): T {
-  if (!(choices as readonly string[]).includes(raw)) {
-    throw new ConfigError(`${label} must be one of ${choices.join(", ")}, got "${raw}"`);
-  }
-  return raw as T;
-}
-
 /**
  * Builds the server configuration from command-line `args` and an environment
- * map (only `GREETER_*` names are looked at).
+ * map (only the variables in {@linkcode SERVER_ENV_NAMES} are looked at).
  *
  * @throws {ConfigError} on any mistake, with one line naming the setting
  */
@@ -231,50 +266,29 @@ export function loadServerConfig(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): ServerConfig {
-  const { command, values } = parseFlags(args, SERVER_SETTINGS, ["serve", "certs"]);
-  const label = (flag: string) => {
-    const setting = SERVER_SETTINGS.find((s) => s.flag === flag)!;
-    return values.has(flag) || !setting.env ? `--${flag}` : setting.env;
-  };
-  const get = (flag: string): string | undefined => {
-    if (values.has(flag)) return values.get(flag);
-    const name = SERVER_SETTINGS.find((s) => s.flag === flag)?.env;
-    const value = name === undefined ? undefined : env[name];
-    return value === undefined || value === "" ? undefined : value;
-  };
-  const flag = (name: string) => get(name) === "true";
-
-  const mode = choiceSetting(
-    get("env") ?? "development",
-    label("env"),
-    [
-      "development",
-      "production",
-    ] as const,
-  );
-  const basic = flag("basic");
-  const certFile = get("tls-cert");
-  const keyFile = get("tls-key");
+  const { command, values, label } = readSettings(SERVER_SETTINGS, args, env, {
+    commands: SERVER_COMMANDS,
+  });
+  const mode = values.env;
+  const basic = values.basic;
+  const certFile = values.tlsCert;
+  const keyFile = values.tlsKey;
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new ConfigError(
       certFile === undefined
-        ? `${
-          label("tls-key")
-        } is set but GREETER_TLS_CERT / --tls-cert is not: give both or neither`
-        : `${
-          label("tls-cert")
-        } is set but GREETER_TLS_KEY / --tls-key is not: give both or neither`,
+        ? `${label("tlsKey")} is set but GREETER_TLS_CERT / --tls-cert is not: give both or neither`
+        : `${label("tlsCert")} is set but GREETER_TLS_KEY / --tls-key is not: give both or neither`,
     );
   }
-  const clientCaFile = get("tls-client-ca");
+  const clientCaFile = values.tlsClientCa;
   if (basic && (certFile !== undefined || clientCaFile !== undefined)) {
     throw new ConfigError(
       "--basic serves plaintext without auth: it cannot be combined with TLS settings " +
         "(GREETER_TLS_CERT / GREETER_TLS_KEY / GREETER_TLS_CLIENT_CA)",
     );
   }
-  const secret = env["GREETER_JWT_SECRET"] || undefined;
-  const secretFile = get("jwt-secret-file");
+  const secret = values.jwtSecret;
+  const secretFile = values.jwtSecretFile;
   if (secret !== undefined && secretFile !== undefined) {
     throw new ConfigError("GREETER_JWT_SECRET and the JWT secret file are both set: give one");
   }
@@ -284,7 +298,7 @@ export function loadServerConfig(
         `at least ${MIN_SECRET_BYTES} are required`,
     );
   }
-  const serving = (command ?? "serve") === "serve" && !flag("help");
+  const serving = (command ?? "serve") === "serve" && !values.help;
   if (mode === "production" && serving) {
     if (basic) throw new ConfigError("--basic (plaintext, no auth) is refused in production");
     if (certFile === undefined) {
@@ -299,65 +313,28 @@ export function loadServerConfig(
     }
   }
 
+  const host = values.host;
   const config: ServerConfig = {
-    command: flag("help") ? "help" : (command ?? "serve") as ServerCommand,
+    command: values.help ? "help" : (command ?? "serve") as ServerCommand,
     env: mode,
     basic,
-    host: parseHost(get("host") ?? DEFAULT_HOST, label("host")),
-    port: intSetting(get("port") ?? String(DEFAULT_PORT), label("port"), 0, 65535),
+    host: host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host,
+    port: values.port,
     tls: { certFile, keyFile, clientCaFile },
     jwt: {
       secret,
       secretFile,
-      issuer: nonBlank(get("jwt-issuer") ?? DEFAULT_JWT_ISSUER, label("jwt-issuer")),
-      audience: nonBlank(get("jwt-audience") ?? DEFAULT_JWT_AUDIENCE, label("jwt-audience")),
-      clockSkewSeconds: intSetting(get("jwt-clock-skew") ?? "5", label("jwt-clock-skew"), 0, 300),
+      issuer: values.jwtIssuer,
+      audience: values.jwtAudience,
+      clockToleranceSeconds: values.jwtClockSkew,
     },
-    log: {
-      level: choiceSetting(get("log-level") ?? "info", label("log-level"), LOG_LEVELS),
-      format: choiceSetting(
-        get("log-format") ?? "text",
-        label("log-format"),
-        [
-          "text",
-          "json",
-        ] as const,
-      ),
-    },
-    maxMessageBytes: intSetting(
-      get("max-message-bytes") ?? String(DEFAULT_MAX_MESSAGE_BYTES),
-      label("max-message-bytes"),
-      1024,
-      2 ** 31 - 1,
-    ),
-    drainTimeoutMs: intSetting(
-      get("drain-timeout") ?? String(DEFAULT_DRAIN_TIMEOUT_MS),
-      label("drain-timeout"),
-      0,
-      600_000,
-    ),
-    streamIntervalMs: intSetting(
-      get("stream-interval") ?? "0",
-      label("stream-interval"),
-      0,
-      60_000,
-    ),
-    allowUnsupportedDeno: flag("allow-unsupported-deno"),
+    log: { level: values.logLevel, format: values.logFormat },
+    maxMessageBytes: values.maxMessageBytes,
+    drainTimeoutMs: values.drainTimeoutMs,
+    streamIntervalMs: values.streamIntervalMs,
+    allowUnsupportedDeno: values.allowUnsupportedDeno,
   };
   return deepFreeze(config);
-}
-
-function nonBlank(value: string, label: string): string {
-  if (value.trim() === "") throw new ConfigError(`${label} must not be blank`);
-  return value;
-}
-
-function parseHost(value: string, label: string): string {
-  const host = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
-  if (host.trim() === "" || /[\s/]/.test(host)) {
-    throw new ConfigError(`${label} must be a host name or IP address, got "${value}"`);
-  }
-  return host;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -366,9 +343,4 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-/** Reads the given environment variables (each needs `--allow-env` for its name). */
-export function readEnv(names: readonly string[]): Record<string, string | undefined> {
-  return Object.fromEntries(names.map((name) => [name, Deno.env.get(name)]));
 }

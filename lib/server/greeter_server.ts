@@ -93,6 +93,21 @@ export const SERVER_CONNECTION_OPTIONS: grpc.ServerOptions = {
 };
 
 /**
+ * The server cannot listen on the address it was given (in use, not a local
+ * address, not permitted): a deployment mistake, not a bug.
+ */
+export class ListenError extends Error {
+  /**
+   * Builds the error.
+   * @param message one line naming the address and the reason
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ListenError";
+  }
+}
+
+/**
  * Starts a Greeter server and resolves once it is listening.
  *
  * @example
@@ -100,6 +115,8 @@ export const SERVER_CONNECTION_OPTIONS: grpc.ServerOptions = {
  * await using server = await startGreeterServer({ tls: { cert, key }, auth: { secret, issuer, audience } });
  * console.log(server.address);
  * ```
+ *
+ * @throws {ListenError} when the address cannot be bound
  */
 export async function startGreeterServer(
   options: GreeterServerOptions,
@@ -133,7 +150,9 @@ export async function startGreeterServer(
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${bindHost}:${options.port ?? 0}`, credentials, (error, bound) => {
       if (error) {
-        reject(new Error(`cannot listen on ${bindHost}:${options.port ?? 0}: ${error.message}`));
+        reject(
+          new ListenError(`cannot listen on ${bindHost}:${options.port ?? 0}: ${error.message}`),
+        );
       } else resolve(bound);
     });
   });

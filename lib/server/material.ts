@@ -8,7 +8,8 @@
  */
 import { encodeBase64Url } from "../shared/_base64url.ts";
 import { DEV_CA_NAME, DEV_CERT_FILES, ensureDevCertificates } from "../shared/dev_certs.ts";
-import { ConfigError, type ServerConfig } from "./config.ts";
+import { ConfigError } from "../cli/config_error.ts";
+import type { ServerConfig } from "./config.ts";
 import { inspectTlsMaterial, type ServerTlsMaterial } from "./credentials.ts";
 import { dirname } from "node:path";
 import { DEV_CERTS_DIR, DEV_SECRET_FILE } from "../shared/defaults.ts";
@@ -133,7 +134,7 @@ export async function resolveServerMaterial(
       secret,
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
-      clockToleranceSeconds: config.jwt.clockSkewSeconds,
+      clockToleranceSeconds: config.jwt.clockToleranceSeconds,
     },
     notes,
   };

@@ -5,9 +5,10 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import { ConfigError, type ServerConfig } from "./config.ts";
+import { ConfigError } from "../cli/config_error.ts";
+import type { ServerConfig } from "./config.ts";
 import { resolveServerMaterial, type ServerMaterial } from "./material.ts";
-import { type RunningGreeterServer, startGreeterServer } from "./greeter_server.ts";
+import { ListenError, type RunningGreeterServer, startGreeterServer } from "./greeter_server.ts";
 
 /** A started server and the material it runs with. */
 export interface Served {
@@ -17,16 +18,36 @@ export interface Served {
   readonly material: ServerMaterial;
 }
 
+/** Seams of {@linkcode serveFromConfig}, for tests. */
+export interface ServeFromConfigOptions {
+  /** Starts the server. @default startGreeterServer */
+  start?: typeof startGreeterServer;
+}
+
 /**
  * Resolves the material for `config` and starts the server it describes.
  *
+ * This is the serve boundary: configuration mistakes (unreadable or
+ * development material where it is refused, an address that cannot be bound)
+ * become a {@linkcode ConfigError}, which the entry prints as one line with
+ * exit code 2. Anything else is a bug and is rethrown as it is, stack and all.
+ *
+ * @param config the validated server configuration
+ * @param logger where the notes on generated material go
+ * @param options seams for tests
+ * @returns the listening server and its material
  * @throws {ConfigError} for configuration mistakes, including an address that cannot be bound
  */
-export async function serveFromConfig(config: ServerConfig, logger: Logger): Promise<Served> {
+export async function serveFromConfig(
+  config: ServerConfig,
+  logger: Logger,
+  options: ServeFromConfigOptions = {},
+): Promise<Served> {
   const material = await resolveServerMaterial(config);
   for (const note of material.notes) logger.info(note);
+  const start = options.start ?? startGreeterServer;
   try {
-    const server = await startGreeterServer({
+    const server = await start({
       host: config.host,
       port: config.port,
       tls: material.tls,
@@ -38,7 +59,8 @@ export async function serveFromConfig(config: ServerConfig, logger: Logger): Pro
     });
     return { server, material };
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    if (error instanceof ListenError) throw new ConfigError(error.message);
+    throw error;
   }
 }
 

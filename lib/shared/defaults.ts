@@ -22,6 +22,12 @@ export const DEFAULT_JWT_AUDIENCE = "helloworld.Greeter";
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** Default time in-flight calls get to finish on shutdown, in milliseconds. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+/** Default pause between `SayHelloStream` replies, in milliseconds. */
+export const DEFAULT_STREAM_INTERVAL_MS = 0;
+/** Default lifetime of a minted token, in seconds. */
+export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+/** Default deadline of a client call that sets none, in milliseconds. */
+export const DEFAULT_CALL_DEADLINE_MS = 5000;
 /** Longest accepted name, in characters (Unicode code points). */
 export const MAX_NAME_CHARS = 256;
 /** Replies `SayHelloStream` sends when the request's `count` is 0. */
@@ -35,7 +41,12 @@ export const DEV_CERTS_DIR: string = fileURLToPath(new URL("../../certs", import
 export const DEV_STATE_DIR: string = fileURLToPath(new URL("../../.greeter", import.meta.url));
 /** File holding the generated development JWT secret, shared by server and client. */
 export const DEV_SECRET_FILE = `${DEV_STATE_DIR}/jwt-secret`;
-/** Default allowed clock difference for token `exp`, `nbf` and `iat`, in seconds. */
+/**
+ * Default allowed clock difference for token `exp`, `nbf` and `iat`, in
+ * seconds: the verifier, the auth interceptor (ending streams at expiry), the
+ * interceptor chain and the server's `--jwt-clock-skew` all start from this
+ * one value.
+ */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
 /** Largest accepted clock tolerance, in seconds. */
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;

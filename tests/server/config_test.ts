@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadServerConfig } from "../../lib/server/config.ts";
+import { ConfigError } from "../../lib/cli/config_error.ts";
+import { flagSyntax, markdownRows } from "../../lib/cli/settings.ts";
+import {
+  loadServerConfig,
+  SERVER_ENV_NAMES,
+  SERVER_SETTINGS,
+  serverUsage,
+} from "../../lib/server/config.ts";
+
+const ROOT = new URL("../../", import.meta.url);
 
 const SECRET = "s".repeat(32);
 
@@ -67,7 +76,13 @@ const MISTAKES: [string, string[], Record<string, string>, RegExp][] = [
   ],
   ["a blank issuer", ["--jwt-issuer", " "], {}, /--jwt-issuer must not be blank/],
   ["a clock skew over five minutes", ["--jwt-clock-skew", "301"], {}, /from 0 to 300/],
-  ["a value on a boolean flag", ["--basic=yes"], {}, /--basic takes no value/],
+  ["a value on a boolean flag", ["--basic=yes"], {}, /--basic takes no value or =true \/ =false/],
+  [
+    "a stream interval over a minute, naming flag and variable",
+    ["--stream-interval", "60001"],
+    {},
+    /^--stream-interval must be a whole number from 0 to 60000, got "60001" \(flag --stream-interval, env GREETER_STREAM_INTERVAL_MS\)$/,
+  ],
   ["basic mode in production", ["--basic"], { GREETER_ENV: "production" }, /refused in production/],
   [
     "production without certificates",
@@ -98,5 +113,74 @@ Deno.test("server config refuses --basic combined with TLS settings", () => {
   assert.throws(
     () => loadServerConfig(["--basic", "--tls-cert", "c.pem", "--tls-key", "k.pem"], {}),
     /--basic serves plaintext without auth: it cannot be combined with TLS settings/,
+  );
+});
+
+const SWITCHES: { name: string; args: string[]; basic: boolean }[] = [
+  { name: "--basic alone", args: ["--basic"], basic: true },
+  { name: "--basic=true", args: ["--basic=true"], basic: true },
+  { name: "--basic=false", args: ["--basic=false"], basic: false },
+  { name: "no --basic", args: [], basic: false },
+];
+
+for (const c of SWITCHES) {
+  Deno.test(`server config reads ${c.name} as basic ${c.basic ? "on" : "off"}`, () => {
+    assert.equal(loadServerConfig(c.args, {}).basic, c.basic);
+  });
+}
+
+Deno.test("server config takes --flag=value and --flag value alike", () => {
+  const spaced = loadServerConfig(["--jwt-clock-skew", "7", "--host", "::1"], {});
+  const joined = loadServerConfig(["--jwt-clock-skew=7", "--host=::1"], {});
+  assert.deepEqual(joined, spaced);
+  assert.equal(joined.jwt.clockToleranceSeconds, 7);
+});
+
+Deno.test("server config clock tolerance defaults to the shared default of 5 seconds", () => {
+  assert.equal(loadServerConfig([], {}).jwt.clockToleranceSeconds, 5);
+});
+
+Deno.test("server --help lists every setting with its flag and variable", () => {
+  const usage = serverUsage();
+  for (const setting of Object.values(SERVER_SETTINGS)) {
+    assert.ok(usage.includes(flagSyntax(setting)), `help lacks ${flagSyntax(setting)}`);
+    if ("env" in setting) assert.ok(usage.includes(setting.env), `help lacks ${setting.env}`);
+  }
+});
+
+Deno.test("server env names are the table's variables, the JWT secret included", () => {
+  assert.ok(SERVER_ENV_NAMES.includes("GREETER_JWT_SECRET"));
+  assert.equal(new Set(SERVER_ENV_NAMES).size, SERVER_ENV_NAMES.length, "no variable twice");
+});
+
+Deno.test("every server variable is allowed by the server and demo permission sets in deno.json", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  for (const set of ["server", "demo"]) {
+    const allowed: string[] = config.permissions[set].env;
+    for (const name of SERVER_ENV_NAMES) {
+      assert.ok(
+        allowed.some((pattern) =>
+          pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : pattern === name
+        ),
+        `-P=${set} does not allow ${name}`,
+      );
+    }
+  }
+});
+
+Deno.test("README configuration table matches the server settings table", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  const section = readme.slice(readme.indexOf("## Configuration"));
+  const lines = section.split("\n");
+  const first = lines.findIndex((line) => line.startsWith("| Variable"));
+  const rows: string[][] = [];
+  for (const line of lines.slice(first + 2)) {
+    if (!line.startsWith("|")) break;
+    rows.push(line.slice(1, -1).split("|").map((cell) => cell.trim()));
+  }
+  assert.deepEqual(
+    rows,
+    markdownRows(SERVER_SETTINGS),
+    "regenerate the table from SERVER_SETTINGS",
   );
 });

@@ -16,6 +16,7 @@ import {
 } from "../../auth/authz_policy.ts";
 import { parseBearer, TokenError, type TokenVerifier } from "../../auth/jwt.ts";
 import { callContextOf } from "../call_context.ts";
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from "../../shared/defaults.ts";
 
 /**
  * Services reachable without a token: health probes for load balancers, and
@@ -41,7 +42,9 @@ export interface AuthInterceptorOptions {
   publicServices?: readonly string[];
   /** Scopes and roles each method requires. @default OPEN_POLICY (any valid token) */
   policy?: AuthzPolicy;
-  /** Allowed clock difference when ending streams at token expiry, in seconds. @default 5 */
+  /** Allowed clock difference when ending streams at token expiry, in seconds.
+   * @default DEFAULT_CLOCK_TOLERANCE_SECONDS (5)
+   */
   clockToleranceSeconds?: number;
   /** Clock, in milliseconds since the epoch. @default Date.now */
   now?: () => number;
@@ -63,7 +66,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
   const { verifier } = options;
   const policy = options.policy ?? OPEN_POLICY;
   const publicPrefixes = (options.publicServices ?? DEFAULT_PUBLIC_SERVICES).map((s) => `/${s}/`);
-  const toleranceMs = (options.clockToleranceSeconds ?? 5) * 1000;
+  const toleranceMs = (options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000;
   const now = options.now ?? Date.now;
 
   return (method, call) => {
