@@ -14,10 +14,10 @@
  * @module
  */
 import { signToken } from "./lib/auth/jwt.ts";
+import { ConfigError, EXIT_CONFIG } from "./lib/cli/config_error.ts";
 import {
   CLIENT_USAGE,
   type ClientConfig,
-  ConfigError,
   loadClientConfig,
   readClientEnv,
 } from "./lib/client/config.ts";
@@ -63,7 +63,7 @@ export async function main(
   } catch (error) {
     if (!USER_MISTAKES.some((kind) => error instanceof kind)) throw error;
     io.stderr(`client: ${(error as Error).message}\n`);
-    return 2;
+    return EXIT_CONFIG;
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { ensureDevCertificates } from "./lib/shared/dev_certs.ts";
-import { ConfigError } from "./lib/cli/config_error.ts";
+import { ConfigError, EXIT_CONFIG } from "./lib/cli/config_error.ts";
 import { readEnv } from "./lib/cli/settings.ts";
 import {
   loadServerConfig,
@@ -22,8 +22,8 @@ import { checkDenoVersion } from "./lib/shared/deno_version.ts";
 import { greeterLogger, grpcJsLogger, setupLogging } from "./lib/shared/log.ts";
 import { describeServed, serveFromConfig } from "./lib/server/serve_from_config.ts";
 
-/** Exit code for a configuration mistake. */
-export const EXIT_CONFIG = 2;
+/** Exit code for a configuration mistake (the one every entry uses). */
+export { EXIT_CONFIG };
 
 /** Runs the server CLI and resolves to the process exit code. */
 export async function main(args: readonly string[]): Promise<number> {

@@ -9,15 +9,20 @@
  *
  * @module
  */
-import { compareServers, scriptOptions } from "../lib/bench/compare_servers.ts";
+import { runEntry } from "../lib/cli/config_error.ts";
+import { compareServers, compareUsage, scriptOptions } from "../lib/bench/compare_servers.ts";
 
 if (import.meta.main) {
-  await compareServers({
-    ...scriptOptions(Deno.args),
-    variants: [
-      { name: "cache-off", spec: { variant: "full", cacheSize: 0 } },
-      { name: "cache-on", spec: { variant: "full" } },
-      { name: "bare", spec: { variant: "bare" } },
-    ],
+  Deno.exitCode = await runEntry(async () => {
+    const { help, options } = scriptOptions(Deno.args);
+    if (help) return void console.log(compareUsage("scripts/bench_auth_cache.ts"));
+    await compareServers({
+      ...options,
+      variants: [
+        { name: "cache-off", spec: { variant: "full", cacheSize: 0 } },
+        { name: "cache-on", spec: { variant: "full" } },
+        { name: "bare", spec: { variant: "bare" } },
+      ],
+    });
   });
 }

@@ -8,13 +8,29 @@
  * system) per line. Prints the median of the per-round ratios.
  *
  *   deno run --allow-read --allow-write --allow-sys scripts/bench_log_sink.ts
- *     [--rounds 7] [--lines 40000] [--file /dev/null]
+ *     [--rounds 7] [--lines 40000] [--file /dev/null]   (--help lists them)
  *
  * @module
  */
 import { getStreamSink, getTextFormatter } from "@logtape/logtape";
 import process from "node:process";
 import { greeterLogger, setupLogging } from "../lib/shared/log.ts";
+import { runEntry } from "../lib/cli/config_error.ts";
+import { readSettings, type SettingsTable, usageLines } from "../lib/cli/settings.ts";
+
+/** The script's settings (flags only). */
+export const LOG_SINK_SETTINGS = {
+  rounds: {
+    flag: "rounds",
+    kind: "int",
+    min: 1,
+    default: 7,
+    help: "rounds, alternating the sinks",
+  },
+  lines: { flag: "lines", kind: "int", min: 4, default: 40_000, help: "call lines per run" },
+  file: { flag: "file", kind: "path", default: "/dev/null", help: "where the lines are written" },
+  help: { flag: "help", kind: "switch", help: "this text" },
+} as const satisfies SettingsTable;
 
 const LINE = "{method} {status} in {durationMs}ms peer={peer} in={messagesIn} " +
   "out={messagesOut} id={requestId} sub={sub}";
@@ -60,16 +76,26 @@ async function cpuPerLine(sink: "batching" | "logtape-stream", file: string, lin
 }
 
 if (import.meta.main) {
-  let rounds = 7;
-  let lines = 40_000;
-  let file = "/dev/null";
-  for (let i = 0; i < Deno.args.length; i += 2) {
-    const [flag, value] = [Deno.args[i], Deno.args[i + 1]];
-    if (flag === "--rounds") rounds = Number(value);
-    else if (flag === "--lines") lines = Number(value);
-    else if (flag === "--file") file = value;
-    else throw new Error(`unknown flag ${flag}`);
-  }
+  Deno.exitCode = await runEntry(async () => {
+    const { values } = readSettings(LOG_SINK_SETTINGS, Deno.args, {});
+    if (values.help) {
+      console.log(
+        [
+          "Usage: deno run --allow-read --allow-write --allow-sys scripts/bench_log_sink.ts [flags]",
+          "",
+          ...usageLines(LOG_SINK_SETTINGS),
+        ].join("\n"),
+      );
+      return;
+    }
+    await compareSinks(values);
+  });
+}
+
+/** Runs the rounds and prints one line per round and the median ratio. */
+async function compareSinks(
+  { rounds, lines, file }: { rounds: number; lines: number; file: string },
+) {
   console.log(`# log sink CPU per line, ${lines} lines per run into ${file}, ${rounds} rounds`);
   await cpuPerLine("batching", file, lines / 4); // JIT warm-up for both paths
   await cpuPerLine("logtape-stream", file, lines / 4);

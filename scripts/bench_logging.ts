@@ -11,18 +11,23 @@
  *
  * @module
  */
-import { compareServers, scriptOptions } from "../lib/bench/compare_servers.ts";
+import { runEntry } from "../lib/cli/config_error.ts";
+import { compareServers, compareUsage, scriptOptions } from "../lib/bench/compare_servers.ts";
 
 if (import.meta.main) {
-  await compareServers({
-    ...scriptOptions(Deno.args),
-    variants: [
-      { name: "log-error", spec: { variant: "full", logLevel: "error" } },
-      { name: "log-info", spec: { variant: "full", logLevel: "info" } },
-      {
-        name: "log-info-logtape-sink",
-        spec: { variant: "full", logLevel: "info", logSink: "logtape-stream" },
-      },
-    ],
+  Deno.exitCode = await runEntry(async () => {
+    const { help, options } = scriptOptions(Deno.args);
+    if (help) return void console.log(compareUsage("scripts/bench_logging.ts"));
+    await compareServers({
+      ...options,
+      variants: [
+        { name: "log-error", spec: { variant: "full", logLevel: "error" } },
+        { name: "log-info", spec: { variant: "full", logLevel: "info" } },
+        {
+          name: "log-info-logtape-sink",
+          spec: { variant: "full", logLevel: "info", logSink: "logtape-stream" },
+        },
+      ],
+    });
   });
 }

@@ -14,9 +14,12 @@
  * opened and closed (a known runtime issue), which long-lived channels avoid.
  *
  *   deno run -A scripts/bench_streams_memory.ts [--streams 1000] [--channels 4] [--cycles 3]
+ *     [--hold 2s]   (--help lists them)
  *
  * @module
  */
+import { runEntry } from "../lib/cli/config_error.ts";
+import { readSettings, type SettingsTable, usageLines } from "../lib/cli/settings.ts";
 import { generateDevPki } from "../lib/shared/dev_certs.ts";
 import type { BidiCall, GreeterConnection } from "../lib/client/greeter_client.ts";
 import { openSeparateConnections } from "../lib/bench/connections.ts";
@@ -27,6 +30,27 @@ import {
   type ServerStats,
   spawnBenchServer,
 } from "../lib/bench/variant_server.ts";
+
+/** The script's settings (flags only); the defaults of {@linkcode StreamsMemoryOptions} too. */
+export const STREAMS_MEMORY_SETTINGS = {
+  streams: { flag: "streams", kind: "int", min: 1, default: 1000, help: "streams open at once" },
+  channels: {
+    flag: "channels",
+    kind: "int",
+    min: 1,
+    default: 4,
+    help: "connections they are spread over (at most 1000 streams each)",
+  },
+  cycles: { flag: "cycles", kind: "int", min: 1, default: 3, help: "open-hold-close cycles" },
+  holdMs: {
+    flag: "hold",
+    kind: "duration",
+    minMs: 0,
+    default: 2000,
+    help: "how long the streams are held open, e.g. 2s or 500ms; a bare number is seconds",
+  },
+  help: { flag: "help", kind: "switch", help: "this text" },
+} as const satisfies SettingsTable;
 
 /** Settings of one run. */
 export interface StreamsMemoryOptions {
@@ -59,9 +83,10 @@ export interface CycleMemory {
 export async function measureStreamsMemory(
   options: StreamsMemoryOptions = {},
 ): Promise<CycleMemory[]> {
-  const streams = options.streams ?? 1000;
-  const channels = options.channels ?? 4;
-  const cycles = options.cycles ?? 3;
+  const defaults = STREAMS_MEMORY_SETTINGS;
+  const streams = options.streams ?? defaults.streams.default;
+  const channels = options.channels ?? defaults.channels.default;
+  const cycles = options.cycles ?? defaults.cycles.default;
   const pki = await generateDevPki();
   const secret = `bench-secret-${crypto.randomUUID()}`;
   await using server = await spawnBenchServer({
@@ -101,7 +126,9 @@ export async function measureStreamsMemory(
         const reply = await call.next();
         if (reply === undefined) throw new Error(`stream ${i} ended early`);
       }));
-      await new Promise((resolve) => setTimeout(resolve, options.holdMs ?? 2000));
+      await new Promise((resolve) =>
+        setTimeout(resolve, options.holdMs ?? defaults.holdMs.default)
+      );
       const during = await server.gcStats();
       const statuses = await Promise.all(calls.map(async (call) => {
         call.end();
@@ -137,14 +164,20 @@ export async function measureStreamsMemory(
 }
 
 if (import.meta.main) {
-  const options: StreamsMemoryOptions = {};
-  for (let i = 0; i < Deno.args.length; i += 2) {
-    const [flag, value] = [Deno.args[i], Number(Deno.args[i + 1])];
-    if (flag === "--streams") options.streams = value;
-    else if (flag === "--channels") options.channels = value;
-    else if (flag === "--cycles") options.cycles = value;
-    else if (flag === "--hold") options.holdMs = value * 1000;
-    else throw new Error(`unknown flag ${flag}`);
-  }
-  await measureStreamsMemory(options);
+  Deno.exitCode = await runEntry(async () => {
+    const { values: { help, ...options } } = readSettings(STREAMS_MEMORY_SETTINGS, Deno.args, {});
+    if (help) {
+      console.log(
+        [
+          "Usage: deno run -A scripts/bench_streams_memory.ts [flags]",
+          "",
+          ...usageLines(
+            STREAMS_MEMORY_SETTINGS,
+          ),
+        ].join("\n"),
+      );
+      return;
+    }
+    await measureStreamsMemory(options);
+  });
 }

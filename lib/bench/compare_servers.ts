@@ -14,7 +14,8 @@
  * @module
  */
 import { generateDevPki } from "../shared/dev_certs.ts";
-import type { RpcKind } from "../shared/rpc_kinds.ts";
+import { RPC_KINDS, type RpcKind } from "../shared/rpc_kinds.ts";
+import { readSettings, type SettingsTable, usageLines } from "../cli/settings.ts";
 import type { GreeterConnection } from "../client/greeter_client.ts";
 import { openSeparateConnections } from "./connections.ts";
 import { runLoad } from "./load_runner.ts";
@@ -85,8 +86,8 @@ export interface Comparison {
  * @returns every figure and the median ratios
  */
 export async function compareServers(options: CompareOptions): Promise<Comparison> {
-  const rounds = options.rounds ?? 5;
-  const pattern = options.pattern ?? "unary";
+  const rounds = options.rounds ?? COMPARE_SETTINGS.rounds.default;
+  const pattern = options.pattern ?? COMPARE_SETTINGS.pattern.default;
   const pki = await generateDevPki();
   const secret = `bench-secret-${crypto.randomUUID()}`;
   const servers = await Promise.all(options.variants.map((v) =>
@@ -106,13 +107,15 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
       tls: { ca: pki.caCert },
       tokenProvider,
       deadlineMs: 10_000,
-    }, options.channels ?? 2)
+    }, options.channels ?? COMPARE_SETTINGS.channels.default)
   );
   const figures: Record<string, RoundFigures[]> = {};
   for (const v of options.variants) figures[v.name] = [];
-  const settings = `${pattern}, concurrency ${options.concurrency ?? 32}, channels ${
-    options.channels ?? 2
-  }, ${(options.durationMs ?? 4000) / 1000} s per run, ${rounds} rounds`;
+  const settings = `${pattern}, concurrency ${
+    options.concurrency ?? COMPARE_SETTINGS.concurrency.default
+  }, channels ${options.channels ?? COMPARE_SETTINGS.channels.default}, ${
+    (options.durationMs ?? COMPARE_SETTINGS.durationMs.default) / 1000
+  } s per run, ${rounds} rounds`;
   console.log(`# ${options.variants.map((v) => v.name).join(" vs ")} (${settings})`);
   try {
     for (let round = 0; round < rounds; round++) {
@@ -122,10 +125,10 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
         const result = await runLoad({
           call: createPatternCall(pattern, {
             connections: connections[i],
-            messages: options.messages ?? 10,
+            messages: options.messages ?? COMPARE_SETTINGS.messages.default,
           }),
-          concurrency: options.concurrency ?? 32,
-          durationMs: options.durationMs ?? 4000,
+          concurrency: options.concurrency ?? COMPARE_SETTINGS.concurrency.default,
+          durationMs: options.durationMs ?? COMPARE_SETTINGS.durationMs.default,
           warmupMs: options.warmupMs ?? 500,
         });
         const after = await servers[i].stats();
@@ -198,28 +201,85 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * Reads `--name value` pairs of the bench scripts: rounds, duration (s),
- * concurrency, channels, pattern, messages, cpu-prof-dir.
+ * The settings every server-comparison script shares (flags only). Parsing,
+ * validation and {@linkcode compareUsage} come from this one table.
+ */
+export const COMPARE_SETTINGS = {
+  rounds: {
+    flag: "rounds",
+    kind: "int",
+    min: 1,
+    default: 5,
+    help: "rounds; each measures every variant once",
+  },
+  durationMs: {
+    flag: "duration",
+    kind: "duration",
+    default: 4000,
+    help: "measurement window per variant and round, e.g. 4s or 500ms; a bare number is seconds",
+  },
+  concurrency: { flag: "concurrency", kind: "int", min: 1, default: 32, help: "calls in flight" },
+  channels: { flag: "channels", kind: "int", min: 1, default: 2, help: "connections per variant" },
+  pattern: {
+    flag: "pattern",
+    kind: "enum",
+    choices: RPC_KINDS,
+    default: "unary",
+    valueName: "P",
+    help: `kind of call: ${RPC_KINDS.join(", ")}`,
+  },
+  messages: {
+    flag: "messages",
+    kind: "int",
+    min: 1,
+    default: 10,
+    help: "messages per streaming call",
+  },
+  cpuProfileDir: {
+    flag: "cpu-prof-dir",
+    kind: "path",
+    valueName: "DIR",
+    help: "write a CPU profile of each server process into DIR",
+  },
+  help: { flag: "help", kind: "switch", help: "this text" },
+} as const satisfies SettingsTable;
+
+/**
+ * `--help` of a comparison script.
+ *
+ * @param script the script's path, for the usage line
+ * @returns the help text
+ */
+export function compareUsage(script: string): string {
+  return [
+    `Usage: deno run -A ${script} [flags]`,
+    "",
+    ...usageLines(COMPARE_SETTINGS),
+    "",
+  ].join("\n");
+}
+
+/**
+ * Reads a comparison script's flags against {@linkcode COMPARE_SETTINGS}.
  *
  * @param args `Deno.args`
- * @returns the options they set
+ * @returns whether `--help` was asked for, and the options the flags set
+ * @throws {ConfigError} for an unknown flag or a bad value, naming it
+ *
+ * @example
+ * ```ts
+ * const { options } = scriptOptions(["--rounds", "3", "--duration", "4s"]);
+ * ```
  */
-export function scriptOptions(args: readonly string[]): Partial<CompareOptions> {
-  const options: Partial<CompareOptions> = {};
-  for (let i = 0; i < args.length; i += 2) {
-    const [flag, value] = [args[i], args[i + 1]];
-    const n = Number(value);
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    if (flag === "--rounds") options.rounds = n;
-    else if (flag === "--duration") options.durationMs = n * 1000;
-    else if (flag === "--concurrency") options.concurrency = n;
-    else if (flag === "--channels") options.channels = n;
-    else if (flag === "--messages") options.messages = n;
-    else if (flag === "--pattern") options.pattern = value as RpcKind;
-    else if (flag === "--cpu-prof-dir") options.cpuProfileDir = value;
-    else throw new Error(`unknown flag ${flag}`);
-  }
-  return options;
+export function scriptOptions(
+  args: readonly string[],
+): { help: boolean; options: Partial<CompareOptions> } {
+  const { values } = readSettings(COMPARE_SETTINGS, args, {});
+  const { help, cpuProfileDir, ...options } = values;
+  return {
+    help,
+    options: { ...options, ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }) },
+  };
 }
 
 function cpuUs(stats: ServerStats): number {

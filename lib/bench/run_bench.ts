@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { ConfigError } from "../client/config.ts";
+import { ConfigError } from "../cli/config_error.ts";
+import { parseDuration, readSettings, type SettingsTable, usageLines } from "../cli/settings.ts";
 import type { ClientConfig } from "../client/config.ts";
 import { clientOptionsFromConfig, tokenProviderFromConfig } from "../client/from_config.ts";
 import type { GreeterConnection } from "../client/greeter_client.ts";
@@ -54,141 +55,157 @@ export interface BenchSettings {
   readonly compare?: readonly [string, string];
 }
 
-/** Bench flags, for `--help`. */
-export const BENCH_USAGE = `Usage: deno task bench [client flags] [bench flags]
-       deno task bench --compare A.json B.json
+/**
+ * The bench's own settings (flags only; the target, TLS, token and deadline
+ * are the client's). Parsing, validation and {@linkcode BENCH_USAGE} come
+ * from this one table.
+ */
+export const BENCH_SETTINGS = {
+  pattern: {
+    flag: "pattern",
+    kind: "string",
+    default: "all",
+    valueName: "P",
+    help: `${RPC_KINDS.join(" | ")} | all, or a comma list`,
+  },
+  calls: { flag: "calls", kind: "int", min: 1, help: "measured calls per pattern" },
+  duration: {
+    flag: "duration",
+    kind: "duration",
+    defaultText: "10s",
+    help: "measurement window per pattern, e.g. 10s, 500ms, 2m; a bare number is seconds " +
+      "(with --calls too, whichever limit comes first)",
+  },
+  concurrency: {
+    flag: "concurrency",
+    kind: "int",
+    min: 1,
+    default: 16,
+    help: "calls in flight at once",
+  },
+  channels: {
+    flag: "channels",
+    kind: "int",
+    min: 1,
+    default: 1,
+    help: "separate connections the calls are spread over",
+  },
+  rate: {
+    flag: "rate",
+    kind: "number",
+    above: 0,
+    valueName: "R",
+    defaultText: "as fast as answered",
+    help: "target calls per second, open loop",
+  },
+  messages: {
+    flag: "messages",
+    kind: "int",
+    min: 1,
+    default: 10,
+    help: `messages per streaming call (server-stream at most ${MAX_STREAM_COUNT})`,
+  },
+  warmup: {
+    flag: "warmup",
+    kind: "string",
+    defaultText: "1s",
+    valueName: "W",
+    help: "warm-up per pattern: N calls or a duration like 2s (0 for none)",
+    check: (value) =>
+      /^\d+$/.test(value.trim()) || parseDuration(value, "s") !== undefined
+        ? undefined
+        : `must be a number of calls or a duration like 10s, 500ms or 2m, got ${
+          JSON.stringify(value)
+        }`,
+  },
+  json: {
+    flag: "json",
+    kind: "path",
+    bareValue: "-",
+    valueName: "FILE|-",
+    help: "also write the figures as JSON to FILE, or only JSON to stdout with - (or nothing)",
+  },
+  compare: {
+    flag: "compare",
+    kind: "pair",
+    help: "compare two JSON files (ratios B/A) and exit",
+  },
+} as const satisfies SettingsTable;
 
-Target, TLS and token flags are the client's (deno task client --help).
+/** Bench flags, for `--help`, generated from {@linkcode BENCH_SETTINGS}. */
+export const BENCH_USAGE: string = [
+  "Usage: deno task bench [client flags] [bench flags]",
+  "       deno task bench --compare A.json B.json",
+  "",
+  "Target, TLS and token flags are the client's (deno task client --help), among them",
+  "--deadline MS, the deadline of every call.",
+  "",
+  "Bench flags:",
+  ...usageLines(BENCH_SETTINGS),
+  "",
+].join("\n");
 
-Bench flags:
-  --pattern P        unary | server-stream | client-stream | bidi | all, or a comma list
-                     (default all)
-  --calls N          measured calls per pattern
-  --duration D       measurement window per pattern, e.g. 10s, 500ms, 2m (default 10s)
-                     (with --calls too, whichever limit comes first)
-  --concurrency N    calls in flight at once (default 16)
-  --channels N       separate connections the calls are spread over (default 1)
-  --rate R           target calls per second, open loop (default: as fast as answered)
-  --messages N       messages per streaming call (default 10; server-stream at most ${MAX_STREAM_COUNT})
-  --warmup W         warm-up per pattern: N calls or a duration like 2s (default 1s; 0 for none)
-  --json FILE|-      also write the figures as JSON to FILE, or only JSON to stdout with -
-  --compare A B      compare two JSON files (ratios B/A) and exit
-  --deadline MS      deadline of every call (client flag, default 5000)
-`;
-
-const DEFAULTS = {
-  durationMs: 10_000,
-  warmupMs: 1_000,
-  concurrency: 16,
-  channels: 1,
-  messages: 10,
-} as const;
-
-/** Bench flag name -> how many values it takes. */
-const BENCH_FLAGS: Record<string, number> = {
-  pattern: 1,
-  calls: 1,
-  duration: 1,
-  concurrency: 1,
-  channels: 1,
-  rate: 1,
-  messages: 1,
-  warmup: 1,
-  compare: 2,
-};
+const DEFAULT_DURATION_MS = 10_000;
+const DEFAULT_WARMUP_MS = 1_000;
 
 /**
- * Parses the bench's own flags.
- *
- * The client's parser owns `--json` as a switch, so a `--json FILE` reaches
- * this function as `json = true` plus `FILE` as a stray positional argument;
- * the one stray argument is taken as the file (none means `-`).
+ * Parses the bench's own flags: what the client's parser passed through
+ * ({@linkcode ClientConfig.rest}), read against {@linkcode BENCH_SETTINGS}.
  *
  * @param rest the arguments the client's parser passed through
- * @param json whether `--json` was given
  * @returns the validated settings
  * @throws {ConfigError} naming the flag and what is wrong
  *
  * @example
  * ```ts
- * parseBenchArgs(["--pattern", "unary", "--duration", "5s"], false);
+ * parseBenchArgs(["--pattern", "unary", "--duration", "5s", "--json", "out.json"]);
  * ```
  */
-export function parseBenchArgs(rest: readonly string[], json = false): BenchSettings {
-  const values = new Map<string, string[]>();
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (!arg.startsWith("--")) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const arity = BENCH_FLAGS[name];
-    if (arity === undefined) throw new ConfigError(`unknown bench flag --${name} (see --help)`);
-    if (values.has(name)) throw new ConfigError(`--${name} is given twice`);
-    const taken: string[] = [];
-    if (eq !== -1) taken.push(arg.slice(eq + 1));
-    while (taken.length < arity && i + 1 < rest.length) taken.push(rest[++i]);
-    if (taken.length < arity) {
-      throw new ConfigError(`--${name} needs ${arity === 1 ? "a value" : `${arity} values`}`);
-    }
-    values.set(name, taken);
-  }
-  const one = (name: string) => values.get(name)?.[0];
-
-  let jsonFile: string | undefined;
-  if (json) jsonFile = positional.shift() ?? "-";
-  if (positional.length > 0) {
-    throw new ConfigError(`unexpected bench argument ${JSON.stringify(positional[0])}`);
-  }
-  const compare = values.get("compare");
-  if (compare !== undefined) {
-    const others = [...values.keys()].filter((name) => name !== "compare");
+export function parseBenchArgs(rest: readonly string[]): BenchSettings {
+  const { values, sources } = readSettings(BENCH_SETTINGS, rest, {});
+  const jsonFile = values.json;
+  if (values.compare !== undefined) {
+    const others = Object.keys(BENCH_SETTINGS).filter((key) =>
+      key !== "compare" && key !== "json" && sources[key as keyof typeof BENCH_SETTINGS] === "flag"
+    );
     if (others.length > 0) {
       throw new ConfigError(`--compare cannot be combined with --${others[0]}`);
     }
     return Object.freeze({
       patterns: [],
-      concurrency: DEFAULTS.concurrency,
-      channels: DEFAULTS.channels,
-      messages: DEFAULTS.messages,
-      compare: [compare[0], compare[1]] as const,
+      concurrency: values.concurrency,
+      channels: values.channels,
+      messages: values.messages,
+      compare: values.compare,
       ...(jsonFile === undefined ? {} : { jsonFile }),
     });
   }
 
-  const patterns = parsePatterns(one("pattern") ?? "all");
-  const totalCalls = optional(one("calls"), (v) => positiveInt(v, "--calls"));
-  let durationMs = optional(one("duration"), (v) => duration(v, "--duration"));
-  if (totalCalls === undefined && durationMs === undefined) durationMs = DEFAULTS.durationMs;
-  const concurrency = optional(one("concurrency"), (v) => positiveInt(v, "--concurrency")) ??
-    DEFAULTS.concurrency;
-  const channels = optional(one("channels"), (v) => positiveInt(v, "--channels")) ??
-    DEFAULTS.channels;
+  const patterns = parsePatterns(values.pattern);
+  const totalCalls = values.calls;
+  let durationMs = values.duration;
+  if (totalCalls === undefined && durationMs === undefined) durationMs = DEFAULT_DURATION_MS;
+  const { concurrency, channels, messages } = values;
   if (channels > concurrency) {
     throw new ConfigError(
       `--channels ${channels} is more than --concurrency ${concurrency}: some would carry no call`,
     );
   }
-  const ratePerSecond = optional(one("rate"), (v) => positiveNumber(v, "--rate"));
-  const messages = optional(one("messages"), (v) => positiveInt(v, "--messages")) ??
-    DEFAULTS.messages;
+  const ratePerSecond = values.rate;
   if (patterns.includes("server-stream") && messages > MAX_STREAM_COUNT) {
     throw new ConfigError(
       `--messages ${messages} is more than the ${MAX_STREAM_COUNT} replies the server streams at most`,
     );
   }
-  const warmup = one("warmup");
+  const warmup = values.warmup;
   let warmupCalls: number | undefined;
   let warmupMs: number | undefined;
-  if (warmup === undefined) warmupMs = DEFAULTS.warmupMs;
+  if (warmup === undefined) warmupMs = DEFAULT_WARMUP_MS;
   else if (/^\d+$/.test(warmup.trim())) {
     const n = Number(warmup);
     if (n > 0) warmupCalls = n;
   } else {
-    const ms = duration(warmup, "--warmup", true);
+    const ms = parseDuration(warmup, "s")!; // checked by the table
     if (ms > 0) warmupMs = ms;
   }
   return Object.freeze({
@@ -251,7 +268,7 @@ export async function runBench(config: ClientConfig, io: BenchIo = {}): Promise<
   }
   let settings: BenchSettings;
   try {
-    settings = parseBenchArgs(config.rest, config.json);
+    settings = parseBenchArgs(config.rest);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     stderr(`error: ${error.message}\n`);
@@ -392,40 +409,6 @@ function parsePatterns(value: string): RpcKind[] {
     }
   }
   return [...new Set(names)] as RpcKind[];
-}
-
-function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
-  return value === undefined ? undefined : parse(value);
-}
-
-function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new ConfigError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-function positiveNumber(value: string, flag: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
-    throw new ConfigError(`${flag} must be a positive number, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-/** `10s`, `500ms`, `2m`, `1.5s`; a bare number is seconds. */
-function duration(value: string, flag: string, allowZero = false): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  const ms = match === null ? NaN : Number(match[1]) * UNIT_MS[match[2] ?? "s"];
-  if (!Number.isFinite(ms) || ms < 0 || (!allowZero && ms === 0)) {
-    throw new ConfigError(
-      `${flag} must be a duration like 10s, 500ms or 2m, got ${JSON.stringify(value)}`,
-    );
-  }
-  return Math.round(ms);
 }
 
 function writer(stream: { writeSync(bytes: Uint8Array): number }): (text: string) => void {

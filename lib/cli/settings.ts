@@ -171,9 +171,9 @@ export type SettingValues<T extends SettingsTable> = {
 export type SettingSource = "flag" | "env" | "default";
 
 /** Options for {@linkcode readSettings}. */
-export interface ReadSettingsOptions {
+export interface ReadSettingsOptions<C extends string = string> {
   /** Subcommand words; the first one among the arguments is the command. @default none */
-  readonly commands?: readonly string[];
+  readonly commands?: readonly C[];
   /**
    * Subcommands that own further flags of their own: once one of them is the
    * command, unknown flags, flags of other subcommands and positional
@@ -181,15 +181,15 @@ export interface ReadSettingsOptions {
    * {@linkcode ReadSettingsResult.rest}, for that subcommand's own table.
    * @default none
    */
-  readonly passThrough?: readonly string[];
+  readonly passThrough?: readonly C[];
   /** Accept `--` and pass what follows to `rest`. @default false */
   readonly allowRest?: boolean;
 }
 
 /** The outcome of {@linkcode readSettings}. */
-export interface ReadSettingsResult<T extends SettingsTable> {
+export interface ReadSettingsResult<T extends SettingsTable, C extends string = string> {
   /** The subcommand, when one was given. */
-  readonly command?: string;
+  readonly command?: C;
   /** Each setting's validated value (frozen). */
   readonly values: SettingValues<T>;
   /** Where each value came from. */
@@ -222,22 +222,22 @@ export interface ReadSettingsResult<T extends SettingsTable> {
  * });
  * ```
  */
-export function readSettings<T extends SettingsTable>(
+export function readSettings<T extends SettingsTable, C extends string = string>(
   table: T,
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
-  options: ReadSettingsOptions = {},
-): ReadSettingsResult<T> {
+  options: ReadSettingsOptions<C> = {},
+): ReadSettingsResult<T, C> {
   const byFlag = new Map<string, [string, Setting]>();
   for (const [key, setting] of Object.entries(table)) {
     if (setting.flag !== undefined) byFlag.set(setting.flag, [key, setting]);
   }
-  const commands = options.commands ?? [];
+  const commands: readonly string[] = options.commands ?? [];
   const given = new Map<string, string | [string, string]>();
   const rest: string[] = [];
-  let command: string | undefined;
-  const passingThrough = () =>
-    command !== undefined && (options.passThrough ?? []).includes(command);
+  let command: C | undefined;
+  const passThrough: readonly string[] = options.passThrough ?? [];
+  const passingThrough = () => command !== undefined && passThrough.includes(command);
 
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -253,7 +253,7 @@ export function readSettings<T extends SettingsTable>(
       if (arg.startsWith("-") && arg !== "-" && !passingThrough()) {
         throw new ConfigError(`unknown flag ${arg} (see --help)`);
       }
-      if (command === undefined && commands.includes(arg)) command = arg;
+      if (command === undefined && commands.includes(arg)) command = arg as C;
       else if (passingThrough()) rest.push(arg);
       else {
         const known = commands.length > 0 ? `; commands are ${commands.join(", ")}` : "";
@@ -330,7 +330,7 @@ export function readSettings<T extends SettingsTable>(
   return Object.freeze({
     ...(command === undefined ? {} : { command }),
     values: Object.freeze(values) as SettingValues<T>,
-    sources: Object.freeze(sources) as ReadSettingsResult<T>["sources"],
+    sources: Object.freeze(sources) as ReadSettingsResult<T, C>["sources"],
     rest: Object.freeze(rest),
     label,
   });

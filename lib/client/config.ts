@@ -15,17 +15,26 @@
 import { join } from "node:path";
 import { MIN_SECRET_BYTES } from "../auth/jwt.ts";
 import { secretFromFileBytes } from "../auth/secret_file.ts";
-import { ConfigError } from "../server/config.ts";
+import { ConfigError } from "../cli/config_error.ts";
 import {
+  envNames,
+  readEnv,
+  readSettings,
+  type SettingsTable,
+  usageLines,
+} from "../cli/settings.ts";
+import {
+  DEFAULT_CALL_DEADLINE_MS,
   DEFAULT_HOST,
   DEFAULT_JWT_AUDIENCE,
   DEFAULT_JWT_ISSUER,
   DEFAULT_PORT,
+  DEFAULT_TOKEN_TTL_SECONDS,
   DEV_CERTS_DIR,
   DEV_SECRET_FILE,
 } from "../shared/defaults.ts";
 
-/** The same error type as the server's: one line naming the setting, no stack. */
+/** The shared configuration error (`lib/cli/config_error.ts`), re-exported for existing importers. */
 export { ConfigError };
 
 /** What `client.ts` was asked to do. */
@@ -131,25 +140,159 @@ export interface LoadClientConfigOptions {
   devSecretFile?: string;
 }
 
+const blank = (value: string) => value.trim() === "" ? "must not be blank" : undefined;
+
+/**
+ * Every client setting: flag, environment variable, kind, range, default and
+ * help. Parsing, validation, `--help` and {@linkcode CLIENT_ENV_VARS} come
+ * from this one table. `bench` reads its own flags from its own table
+ * (`lib/bench/run_bench.ts`): the flags of the scenarios and of `basic` are
+ * passed through to it untouched.
+ */
+export const CLIENT_SETTINGS = {
+  target: {
+    flag: "target",
+    env: "GREETER_TARGET",
+    kind: "string",
+    default: `${DEFAULT_HOST}:${DEFAULT_PORT}`,
+    valueName: "HOST:PORT",
+    help: "server to dial",
+  },
+  ca: {
+    flag: "ca",
+    env: "GREETER_TLS_CA",
+    kind: "path",
+    defaultText: "development CA certs/ca.pem",
+    help: "CA the server certificate must chain to",
+  },
+  cert: {
+    flag: "cert",
+    env: "GREETER_TLS_CLIENT_CERT",
+    kind: "path",
+    help: "client certificate for mTLS (with --key)",
+  },
+  key: {
+    flag: "key",
+    env: "GREETER_TLS_CLIENT_KEY",
+    kind: "path",
+    help: "client private key for mTLS (with --cert)",
+  },
+  serverName: {
+    flag: "server-name",
+    env: "GREETER_TLS_SERVER_NAME",
+    kind: "string",
+    valueName: "NAME",
+    help: "name to verify the server certificate against",
+  },
+  insecure: {
+    flag: "insecure",
+    env: "GREETER_INSECURE",
+    kind: "switch",
+    help: "plaintext, no TLS (no token is sent unless the next flag is given)",
+  },
+  allowTokenOverPlaintext: {
+    flag: "allow-token-over-plaintext",
+    env: "GREETER_ALLOW_TOKEN_OVER_PLAINTEXT",
+    kind: "switch",
+    help: "send the bearer token even over plaintext",
+  },
+  token: {
+    flag: "token",
+    env: "GREETER_TOKEN",
+    kind: "string",
+    valueName: "JWT",
+    help: "use this bearer token; a flag is visible to other processes (ps) and echoed by " +
+      "deno task (CI logs): prefer GREETER_TOKEN or --token-file",
+  },
+  tokenFile: {
+    flag: "token-file",
+    env: "GREETER_TOKEN_FILE",
+    kind: "path",
+    defaultText: "mint tokens from the JWT secret",
+    help: "read the bearer token from FILE",
+  },
+  jwtSecret: {
+    env: "GREETER_JWT_SECRET",
+    kind: "string",
+    defaultText: "the development secret .greeter/jwt-secret",
+    help: "HMAC secret to mint tokens with (no flag, so it never shows in ps)",
+  },
+  jwtSecretFile: {
+    env: "GREETER_JWT_SECRET_FILE",
+    kind: "path",
+    help: "file holding the HMAC secret (its bytes, less one trailing line break)",
+  },
+  issuer: {
+    flag: "issuer",
+    env: "GREETER_JWT_ISSUER",
+    kind: "string",
+    default: DEFAULT_JWT_ISSUER,
+    valueName: "ISS",
+    help: "iss of minted tokens",
+  },
+  audience: {
+    flag: "audience",
+    env: "GREETER_JWT_AUDIENCE",
+    kind: "string",
+    default: DEFAULT_JWT_AUDIENCE,
+    valueName: "AUD",
+    help: "aud of minted tokens",
+  },
+  subject: {
+    flag: "sub",
+    env: "GREETER_SUBJECT",
+    kind: "string",
+    default: "greeter-client",
+    valueName: "SUBJECT",
+    help: "sub of minted tokens",
+    check: blank,
+  },
+  ttlSeconds: {
+    flag: "ttl",
+    env: "GREETER_TOKEN_TTL",
+    kind: "int",
+    min: 1,
+    default: DEFAULT_TOKEN_TTL_SECONDS,
+    valueName: "SECONDS",
+    help: "lifetime of minted tokens",
+  },
+  deadlineMs: {
+    flag: "deadline",
+    env: "GREETER_DEADLINE_MS",
+    kind: "int",
+    min: 1,
+    default: DEFAULT_CALL_DEADLINE_MS,
+    valueName: "MS",
+    help: "deadline of every call",
+  },
+  name: {
+    flag: "name",
+    kind: "string",
+    default: "world",
+    commands: ["basic"],
+    help: "who to greet",
+  },
+  json: { flag: "json", kind: "switch", commands: ["scenarios"], help: "print the report as JSON" },
+  junit: {
+    flag: "junit",
+    kind: "path",
+    commands: ["scenarios"],
+    help: "also write a JUnit XML report",
+  },
+  only: { flag: "only", kind: "list", commands: ["scenarios"], help: "run only these, by name" },
+  skip: { flag: "skip", kind: "list", commands: ["scenarios"], help: "skip these, by name" },
+  list: {
+    flag: "list",
+    kind: "switch",
+    commands: ["scenarios"],
+    help: "print each scenario's name, group and expected result",
+  },
+  verbose: { flag: "verbose", kind: "switch", help: "more detail" },
+  help: { flag: "help", kind: "switch", help: "this text (-h too)" },
+} as const satisfies SettingsTable;
+
 /** Every environment variable {@linkcode loadClientConfig} reads, for the entry to collect. */
-export const CLIENT_ENV_VARS: readonly string[] = [
-  "GREETER_TARGET",
-  "GREETER_TLS_CA",
-  "GREETER_TLS_CLIENT_CERT",
-  "GREETER_TLS_CLIENT_KEY",
-  "GREETER_TLS_SERVER_NAME",
-  "GREETER_INSECURE",
-  "GREETER_ALLOW_TOKEN_OVER_PLAINTEXT",
-  "GREETER_TOKEN",
-  "GREETER_TOKEN_FILE",
-  "GREETER_JWT_SECRET",
-  "GREETER_JWT_SECRET_FILE",
-  "GREETER_JWT_ISSUER",
-  "GREETER_JWT_AUDIENCE",
-  "GREETER_SUBJECT",
-  "GREETER_TOKEN_TTL",
-  "GREETER_DEADLINE_MS",
-];
+export const CLIENT_ENV_VARS: readonly string[] = envNames(CLIENT_SETTINGS);
 
 /**
  * The client's one reader of `Deno.env`: the variables in
@@ -165,70 +308,22 @@ export const CLIENT_ENV_VARS: readonly string[] = [
  * ```
  */
 export function readClientEnv(): Record<string, string | undefined> {
-  return Object.fromEntries(CLIENT_ENV_VARS.map((name) => [name, Deno.env.get(name)]));
+  return readEnv(CLIENT_ENV_VARS);
 }
 
-/** Flag name -> whether it takes a value. */
-const FLAGS: Record<string, boolean> = {
-  "target": true,
-  "ca": true,
-  "cert": true,
-  "key": true,
-  "insecure": false,
-  "allow-token-over-plaintext": false,
-  "token": true,
-  "token-file": true,
-  "sub": true,
-  "ttl": true,
-  "deadline": true,
-  "server-name": true,
-  "issuer": true,
-  "audience": true,
-  "json": false,
-  "junit": true,
-  "only": true,
-  "skip": true,
-  "verbose": false,
-  "help": false,
-  "list": false,
-  "name": true,
-};
-
-/** One line per flag, for `--help`. */
-export const CLIENT_USAGE = `Usage: deno task client [scenarios|basic|token|bench] [flags]
-
-  scenarios (default)  run the conformance scenarios against the target and report
-  basic                one SayHello call, printed
-  token                print a freshly minted token (needs the JWT secret)
-  bench                load test (deno task bench --help)
-
-Flags (environment variable in brackets; flags win):
-  --target host:port          server to dial [GREETER_TARGET] (default 127.0.0.1:50051)
-  --ca FILE                   CA the server certificate must chain to [GREETER_TLS_CA]
-                              (default: development CA certs/ca.pem)
-  --cert FILE --key FILE      client certificate and key for mTLS
-                              [GREETER_TLS_CLIENT_CERT, GREETER_TLS_CLIENT_KEY]
-  --server-name NAME          name to verify the server certificate against [GREETER_TLS_SERVER_NAME]
-  --insecure                  plaintext, no TLS (no token is sent unless the next flag is given)
-  --allow-token-over-plaintext  send the bearer token even over plaintext
-  --token JWT                 use this bearer token [GREETER_TOKEN]; a flag is visible to other
-                              processes (ps) and echoed by deno task (CI logs): prefer
-                              GREETER_TOKEN or --token-file
-  --token-file FILE           read the bearer token from FILE [GREETER_TOKEN_FILE]
-                              (default: mint tokens from GREETER_JWT_SECRET, GREETER_JWT_SECRET_FILE
-                              or the development secret .greeter/jwt-secret)
-  --issuer ISS --audience AUD claims of minted tokens [GREETER_JWT_ISSUER, GREETER_JWT_AUDIENCE]
-  --sub SUBJECT               subject of minted tokens (default greeter-client)
-  --ttl SECONDS               lifetime of minted tokens (default 3600)
-  --deadline MS               deadline of every call (default 5000) [GREETER_DEADLINE_MS]
-  --name NAME                 basic: who to greet (default world)
-  --json                      scenarios: print the report as JSON
-  --junit FILE                scenarios: also write a JUnit XML report
-  --only a,b --skip a,b       scenarios: select by name
-  --list                      scenarios: print each scenario's name, group and expected result
-  --verbose                   more detail
-  --help                      this text
-`;
+/** `--help` of the client, generated from {@linkcode CLIENT_SETTINGS}. */
+export const CLIENT_USAGE: string = [
+  "Usage: deno task client [scenarios|basic|token|bench] [flags]",
+  "",
+  "  scenarios (default)  run the conformance scenarios against the target and report",
+  "  basic                one SayHello call, printed",
+  "  token                print a freshly minted token (needs the JWT secret)",
+  "  bench                load test (deno task bench --help)",
+  "",
+  "Settings (flag, then environment variable in brackets; flags win):",
+  ...usageLines(CLIENT_SETTINGS),
+  "",
+].join("\n");
 
 /**
  * Parses and validates the client's settings.
@@ -251,32 +346,28 @@ export function loadClientConfig(
 ): ClientConfig {
   const read = options.readTextFile ?? Deno.readTextFileSync;
   const readBytes = options.readFile ?? Deno.readFileSync;
-  const { command, flags, rest } = parseArgs(args);
-  const get = (flag: string, envName?: string): string | undefined => {
-    const fromFlag = flags.get(flag);
-    if (typeof fromFlag === "string") return fromFlag;
-    const fromEnv = envName === undefined ? undefined : env[envName];
-    return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
-  };
-  const has = (flag: string) => flags.get(flag) === true;
+  const { command = "scenarios", values, label, rest } = readSettings(CLIENT_SETTINGS, args, env, {
+    commands: CLIENT_COMMANDS,
+    passThrough: ["bench"],
+    allowRest: true,
+  });
 
-  const target = get("target", "GREETER_TARGET") ?? `${DEFAULT_HOST}:${DEFAULT_PORT}`;
-  const { host, port } = parseTarget(target);
+  const target = values.target;
+  const { host, port } = parseTarget(target, label("target"));
 
-  const insecure = has("insecure") || isTrue(env.GREETER_INSECURE, "GREETER_INSECURE");
-  const allowTokenOverPlaintext = has("allow-token-over-plaintext") ||
-    isTrue(env.GREETER_ALLOW_TOKEN_OVER_PLAINTEXT, "GREETER_ALLOW_TOKEN_OVER_PLAINTEXT");
+  const insecure = values.insecure;
+  const allowTokenOverPlaintext = values.allowTokenOverPlaintext;
 
-  const caFlag = get("ca", "GREETER_TLS_CA");
-  const certPath = get("cert", "GREETER_TLS_CLIENT_CERT");
-  const keyPath = get("key", "GREETER_TLS_CLIENT_KEY");
-  const serverName = get("server-name", "GREETER_TLS_SERVER_NAME");
+  const caFlag = values.ca;
+  const certPath = values.cert;
+  const keyPath = values.key;
+  const serverName = values.serverName;
   let tls: ClientTlsConfig | null = null;
   if (insecure) {
     for (const [flag, value] of [["--ca", caFlag], ["--cert", certPath], ["--key", keyPath]]) {
       if (value !== undefined) throw new ConfigError(`${flag} cannot be combined with --insecure`);
     }
-  } else if (has("help") || has("list")) {
+  } else if (values.help || values.list) {
     // --help and --list dial nothing: they must work before any certificate exists.
   } else {
     if ((certPath === undefined) !== (keyPath === undefined)) {
@@ -305,25 +396,20 @@ export function loadClientConfig(
     });
   }
 
-  const issuer = get("issuer", "GREETER_JWT_ISSUER") ?? DEFAULT_JWT_ISSUER;
-  const audience = get("audience", "GREETER_JWT_AUDIENCE") ?? DEFAULT_JWT_AUDIENCE;
-  const subject = get("sub", "GREETER_SUBJECT") ?? "greeter-client";
-  if (subject.trim() === "") throw new ConfigError("--sub must not be blank");
-  const ttlSeconds = parsePositiveInt(get("ttl", "GREETER_TOKEN_TTL"), "--ttl", 3600);
-  const deadlineMs = parsePositiveInt(get("deadline", "GREETER_DEADLINE_MS"), "--deadline", 5000);
+  const { issuer, audience, subject, ttlSeconds, deadlineMs } = values;
 
   // The secret: GREETER_JWT_SECRET (UTF-8 text), else the development secret file if present.
   let secret: Uint8Array | undefined;
   let secretSource: string | undefined;
-  const envSecret = env.GREETER_JWT_SECRET;
-  const envSecretFile = env.GREETER_JWT_SECRET_FILE;
-  if (envSecret && envSecretFile) {
+  const envSecret = values.jwtSecret;
+  const envSecretFile = values.jwtSecretFile;
+  if (envSecret !== undefined && envSecretFile !== undefined) {
     throw new ConfigError("GREETER_JWT_SECRET and GREETER_JWT_SECRET_FILE are both set: give one");
   }
-  if (envSecret !== undefined && envSecret !== "") {
+  if (envSecret !== undefined) {
     secret = new TextEncoder().encode(envSecret);
     secretSource = "GREETER_JWT_SECRET";
-  } else if (envSecretFile !== undefined && envSecretFile !== "") {
+  } else if (envSecretFile !== undefined) {
     // Read as the server reads it (lib/auth/secret_file.ts): the file's bytes
     // less one trailing line break, so a binary key survives intact.
     secret = secretFromFileBytes(
@@ -344,8 +430,8 @@ export function loadClientConfig(
     );
   }
 
-  const tokenFlag = get("token", "GREETER_TOKEN");
-  const tokenFile = get("token-file", "GREETER_TOKEN_FILE");
+  const tokenFlag = values.token;
+  const tokenFile = values.tokenFile;
   if (tokenFlag !== undefined && tokenFile !== undefined) {
     throw new ConfigError(
       "--token and --token-file (GREETER_TOKEN / GREETER_TOKEN_FILE) are exclusive",
@@ -353,13 +439,13 @@ export function loadClientConfig(
   }
   let token: TokenSourceConfig;
   if (tokenFlag !== undefined) {
-    token = Object.freeze({ kind: "static", token: checkTokenShape(tokenFlag, "--token") });
+    token = Object.freeze({ kind: "static", token: checkTokenShape(tokenFlag, label("token")) });
   } else if (tokenFile !== undefined) {
     const text = readRequired(read, tokenFile, "--token-file");
     token = Object.freeze({
       kind: "file",
       path: tokenFile,
-      token: checkTokenShape(text.trim(), `--token-file ${tokenFile}`),
+      token: checkTokenShape(text.trim(), `${label("tokenFile")} ${tokenFile}`),
     });
   } else if (secret !== undefined) {
     token = Object.freeze({ kind: "mint" });
@@ -369,10 +455,10 @@ export function loadClientConfig(
       reason: "no --token, --token-file, GREETER_JWT_SECRET or development secret file",
     });
   }
-  if (has("list") && command !== "scenarios") {
+  if (values.list && command !== "scenarios") {
     throw new ConfigError(`--list lists the scenarios; it cannot be combined with ${command}`);
   }
-  if (command === "token" && secret === undefined && !has("help")) {
+  if (command === "token" && secret === undefined && !values.help) {
     throw new ConfigError(
       `token: no JWT secret; set GREETER_JWT_SECRET or start the server once to create ${
         options.devSecretFile ?? DEV_SECRET_FILE
@@ -380,7 +466,7 @@ export function loadClientConfig(
     );
   }
 
-  const junitFile = get("junit");
+  const junitFile = values.junit;
   return Object.freeze({
     command,
     target,
@@ -395,105 +481,29 @@ export function loadClientConfig(
     subject,
     ttlSeconds,
     deadlineMs,
-    json: has("json"),
+    json: values.json,
     ...(junitFile === undefined ? {} : { junitFile }),
-    only: Object.freeze(parseList(get("only"))),
-    skip: Object.freeze(parseList(get("skip"))),
-    verbose: has("verbose"),
-    help: has("help"),
-    list: has("list"),
-    name: get("name") ?? "world",
-    rest: Object.freeze([...rest]),
+    only: values.only,
+    skip: values.skip,
+    verbose: values.verbose,
+    help: values.help,
+    list: values.list,
+    name: values.name,
+    rest,
   });
 }
 
-/** Splits `args` into the subcommand, known flags and the rest; unknown flags throw. */
-function parseArgs(
-  args: readonly string[],
-): { command: ClientCommand; flags: Map<string, string | true>; rest: string[] } {
-  let command: ClientCommand | undefined;
-  const flags = new Map<string, string | true>();
-  const rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      rest.push(...args.slice(i + 1));
-      break;
-    }
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      const name = arg.slice(2, eq === -1 ? undefined : eq);
-      if (!(name in FLAGS)) {
-        // `bench` owns its own flags; pass them through untouched.
-        if (command === "bench") {
-          rest.push(arg);
-          continue;
-        }
-        throw new ConfigError(`unknown flag --${name} (see --help)`);
-      }
-      if (FLAGS[name]) {
-        let value: string | undefined;
-        if (eq !== -1) value = arg.slice(eq + 1);
-        else if (i + 1 < args.length) value = args[++i];
-        if (value === undefined) throw new ConfigError(`--${name} needs a value`);
-        flags.set(name, value);
-      } else {
-        if (eq !== -1) throw new ConfigError(`--${name} takes no value`);
-        flags.set(name, true);
-      }
-    } else if (arg === "-h") {
-      flags.set("help", true);
-    } else if (arg.startsWith("-") && arg.length > 1) {
-      if (command === "bench") {
-        rest.push(arg);
-        continue;
-      }
-      throw new ConfigError(`unknown flag ${arg} (see --help)`);
-    } else if (command === undefined && (CLIENT_COMMANDS as readonly string[]).includes(arg)) {
-      command = arg as ClientCommand;
-    } else if (command === "bench") {
-      rest.push(arg);
-    } else {
-      throw new ConfigError(
-        `unexpected argument ${JSON.stringify(arg)}; commands are ${CLIENT_COMMANDS.join(", ")}`,
-      );
-    }
-  }
-  return { command: command ?? "scenarios", flags, rest };
-}
-
 /** `host:port`, `[v6]:port`; the port must be 1-65535. */
-function parseTarget(target: string): { host: string; port: number } {
+function parseTarget(target: string, label: string): { host: string; port: number } {
   const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]\/]+):([^:]*)$/.exec(target);
   if (match === null) {
-    throw new ConfigError(`--target must be host:port, got ${JSON.stringify(target)}`);
+    throw new ConfigError(`${label} must be host:port, got ${JSON.stringify(target)}`);
   }
   const port = Number(match[2]);
   if (!/^\d+$/.test(match[2]) || port < 1 || port > 65535) {
-    throw new ConfigError(`--target port must be 1-65535, got ${JSON.stringify(match[2])}`);
+    throw new ConfigError(`${label} port must be 1-65535, got ${JSON.stringify(match[2])}`);
   }
   return { host: match[1], port };
-}
-
-function parsePositiveInt(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new ConfigError(`${flag} must be a positive whole number, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
-function parseList(value: string | undefined): string[] {
-  if (value === undefined) return [];
-  return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-}
-
-function isTrue(value: string | undefined, name: string): boolean {
-  if (value === undefined || value === "") return false;
-  if (/^(1|true|yes)$/i.test(value)) return true;
-  if (/^(0|false|no)$/i.test(value)) return false;
-  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(value)}`);
 }
 
 function checkTokenShape(token: string, what: string): string {

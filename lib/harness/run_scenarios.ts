@@ -10,7 +10,8 @@
  */
 import { dirname, resolve } from "node:path";
 import { signToken } from "../auth/jwt.ts";
-import { type ClientConfig, ConfigError } from "../client/config.ts";
+import { ConfigError } from "../cli/config_error.ts";
+import type { ClientConfig } from "../client/config.ts";
 import type { ChannelTlsMaterial } from "../client/credentials.ts";
 import { channelTlsFromConfig, tokenProviderFromConfig } from "../client/from_config.ts";
 import {

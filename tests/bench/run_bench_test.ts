@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { generateDevPki } from "../../lib/shared/dev_certs.ts";
-import { ConfigError, loadClientConfig } from "../../lib/client/config.ts";
+import { ConfigError } from "../../lib/cli/config_error.ts";
+import { loadClientConfig } from "../../lib/client/config.ts";
 import { createGreeterClient } from "../../lib/client/greeter_client.ts";
 import { startBareGreeterServer } from "../../lib/bench/bare_server.ts";
 import { runLoad } from "../../lib/bench/load_runner.ts";
@@ -188,26 +189,151 @@ Deno.test("bench --compare prints ratios of two JSON files without dialling", as
   assert.match(err.join(""), /a\.json: not a greeter bench file/);
 });
 
-Deno.test("bench flags are validated with one line naming the flag", () => {
-  const cases: [string[], RegExp][] = [
-    [["--pattern", "sideways"], /--pattern "sideways" is not one of/],
-    [["--calls", "0"], /--calls must be a positive whole number/],
-    [["--duration", "ten"], /--duration must be a duration/],
-    [["--channels", "8", "--concurrency", "2"], /--channels 8 is more than --concurrency 2/],
-    [["--messages", "101", "--pattern", "server-stream"], /at most/],
-    [["--compare", "a.json"], /--compare needs 2 values/],
-    [["--bogus"], /unknown bench flag --bogus/],
-  ];
-  for (const [args, message] of cases) {
-    assert.throws(
-      () => parseBenchArgs(args),
-      (error) => error instanceof ConfigError && message.test(error.message),
-      args.join(" "),
-    );
-  }
-  const settings = parseBenchArgs(["out.json", "--duration", "2s", "--warmup", "500ms"], true);
-  assert.deepEqual(settings.jsonFile, "out.json");
-  assert.deepEqual(settings.durationMs, 2000);
-  assert.deepEqual(settings.warmupMs, 500);
-  assert.deepEqual(parseBenchArgs([]).durationMs, 10_000);
+const BAD_BENCH_FLAGS: { name: string; args: string[]; message: RegExp }[] = [
+  {
+    name: "an unknown pattern",
+    args: ["--pattern", "sideways"],
+    message: /--pattern "sideways" is not one of/,
+  },
+  {
+    name: "zero calls",
+    args: ["--calls", "0"],
+    message: /^--calls must be a positive whole number, got "0"$/,
+  },
+  {
+    name: "a duration without a number",
+    args: ["--duration", "ten"],
+    message: /^--duration must be a positive duration like 10s, 500ms or 2m, got "ten"$/,
+  },
+  {
+    name: "a duration in hours",
+    args: ["--duration=4h"],
+    message: /^--duration must be a positive duration/,
+  },
+  {
+    name: "a warm-up that is neither calls nor a duration",
+    args: ["--warmup", "soon"],
+    message: /^--warmup must be a number of calls or a duration/,
+  },
+  { name: "a rate of zero", args: ["--rate", "0"], message: /^--rate must be a positive number/ },
+  {
+    name: "more channels than calls in flight",
+    args: ["--channels", "8", "--concurrency", "2"],
+    message: /--channels 8 is more than --concurrency 2/,
+  },
+  {
+    name: "more messages than the server streams",
+    args: ["--messages", "101", "--pattern", "server-stream"],
+    message: /at most/,
+  },
+  {
+    name: "--compare with one file",
+    args: ["--compare", "a.json"],
+    message: /^--compare needs 2 values$/,
+  },
+  {
+    name: "--compare with a run setting",
+    args: ["--compare", "a.json", "b.json", "--calls", "3"],
+    message: /^--compare cannot be combined with --calls$/,
+  },
+  { name: "an unknown flag", args: ["--bogus"], message: /^unknown flag --bogus \(see --help\)$/ },
+  { name: "a stray argument", args: ["out.json"], message: /^unexpected argument "out\.json"/ },
+];
+
+for (const c of BAD_BENCH_FLAGS) {
+  Deno.test(`bench flags refuse ${c.name} with one line naming the flag`, () => {
+    assert.throws(() => parseBenchArgs(c.args), (error: unknown) => {
+      assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
+      assert.match(error.message, c.message);
+      assert.ok(!error.message.includes("\n"), "one line");
+      return true;
+    });
+  });
+}
+
+const GOOD_BENCH_FLAGS: { name: string; args: string[]; expect: Record<string, unknown> }[] = [
+  {
+    name: "no flags run every pattern for 10 s after a 1 s warm-up",
+    args: [],
+    expect: { durationMs: 10_000, warmupMs: 1000, concurrency: 16, channels: 1, messages: 10 },
+  },
+  {
+    name: "--duration 4s is four seconds",
+    args: ["--duration", "4s"],
+    expect: { durationMs: 4000 },
+  },
+  { name: "--duration=4s is four seconds", args: ["--duration=4s"], expect: { durationMs: 4000 } },
+  {
+    name: "a bare --duration 4 is four seconds",
+    args: ["--duration", "4"],
+    expect: { durationMs: 4000 },
+  },
+  {
+    name: "--calls alone sets no time limit",
+    args: ["--calls", "50"],
+    expect: { totalCalls: 50, durationMs: undefined },
+  },
+  {
+    name: "--warmup 500ms is a warm-up window",
+    args: ["--warmup", "500ms"],
+    expect: { warmupMs: 500, warmupCalls: undefined },
+  },
+  {
+    name: "--warmup 20 is twenty warm-up calls",
+    args: ["--warmup=20"],
+    expect: { warmupCalls: 20, warmupMs: undefined },
+  },
+  {
+    name: "--warmup 0 turns the warm-up off",
+    args: ["--warmup", "0"],
+    expect: { warmupCalls: undefined, warmupMs: undefined },
+  },
+  {
+    name: "--json FILE writes the file",
+    args: ["--json", "out.json", "--calls", "3"],
+    expect: { jsonFile: "out.json" },
+  },
+  {
+    name: "--json=FILE writes the file",
+    args: ["--json=out.json"],
+    expect: { jsonFile: "out.json" },
+  },
+  {
+    name: "--json alone writes JSON to standard output",
+    args: ["--json"],
+    expect: { jsonFile: "-" },
+  },
+  {
+    name: "--json before another flag writes JSON to standard output",
+    args: ["--json", "--calls", "3"],
+    expect: { jsonFile: "-", totalCalls: 3 },
+  },
+  {
+    name: "--compare takes two files",
+    args: ["--compare", "a.json", "b.json"],
+    expect: { compare: ["a.json", "b.json"], patterns: [] },
+  },
+  {
+    name: "a comma list of patterns keeps its order",
+    args: ["--pattern", "bidi,unary"],
+    expect: { patterns: ["bidi", "unary"] },
+  },
+];
+
+for (const c of GOOD_BENCH_FLAGS) {
+  Deno.test(`bench flags: ${c.name}`, () => {
+    const settings = parseBenchArgs(c.args);
+    for (const [key, value] of Object.entries(c.expect)) {
+      assert.deepEqual(settings[key as keyof typeof settings], value, key);
+    }
+  });
+}
+
+Deno.test("bench flags after the client's: --json FILE reaches the bench as a file, not a switch", () => {
+  const config = benchConfig(1, ["--json", "out.json", "--duration", "4s"]);
+  assert.deepEqual(
+    parseBenchArgs(config.rest),
+    parseBenchArgs(["--json=out.json", "--duration=4s"]),
+  );
+  assert.equal(parseBenchArgs(config.rest).jsonFile, "out.json");
 });

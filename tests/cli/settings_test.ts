@@ -7,7 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { ConfigError } from "../../lib/cli/config_error.ts";
+import { BENCH_SETTINGS } from "../../lib/bench/run_bench.ts";
+import { COMPARE_SETTINGS, scriptOptions } from "../../lib/bench/compare_servers.ts";
+import { CLIENT_SETTINGS } from "../../lib/client/config.ts";
+import { SERVER_SETTINGS } from "../../lib/server/config.ts";
+import { LOG_SINK_SETTINGS } from "../../scripts/bench_log_sink.ts";
+import { STREAMS_MEMORY_SETTINGS } from "../../scripts/bench_streams_memory.ts";
 import {
+  defaultText,
   envNames,
   markdownRows,
   parseDuration,
@@ -357,4 +364,57 @@ Deno.test("settings README rows show each variable, flag, default and meaning", 
   ]);
   assert.deepEqual(rows.find((row) => row[1] === "`--basic`")?.[2], "off");
   assert.ok(!rows.some((row) => row[1] === "`--help`"), "--help is not a setting");
+});
+
+/** Every command line of the project, by the command that reads it. */
+const COMMAND_TABLES: Record<string, SettingsTable> = {
+  "the server": SERVER_SETTINGS,
+  "the client": CLIENT_SETTINGS,
+  "the bench": BENCH_SETTINGS,
+  "the server-comparison scripts": COMPARE_SETTINGS,
+  "the streams-memory script": STREAMS_MEMORY_SETTINGS,
+  "the log-sink script": LOG_SINK_SETTINGS,
+};
+
+for (const [command, table] of Object.entries(COMMAND_TABLES)) {
+  Deno.test(`settings table of ${command} names each flag and variable once, in the house style`, () => {
+    const rows = Object.values(table);
+    const flags = rows.flatMap((row) => row.flag === undefined ? [] : [row.flag]);
+    const envs = envNames(table);
+    assert.equal(new Set(flags).size, flags.length, "a flag is listed twice");
+    assert.equal(new Set(envs).size, envs.length, "a variable is listed twice");
+    for (const flag of flags) assert.match(flag, /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
+    for (const env of envs) assert.match(env, /^GREETER_[A-Z0-9_]+$/);
+    for (const row of rows) {
+      assert.ok(
+        row.flag !== undefined || row.env !== undefined,
+        "a row needs a flag or a variable",
+      );
+      assert.ok(
+        row.help.trim() !== "" && !row.help.includes("\n"),
+        `help of ${row.flag ?? row.env}`,
+      );
+    }
+  });
+
+  Deno.test(`settings table of ${command} reads each default back as itself`, () => {
+    for (const [key, row] of Object.entries(table)) {
+      if (row.flag === undefined || row.defaultText !== undefined || !("default" in row)) continue;
+      const text = defaultText(row);
+      if (text === undefined) continue;
+      const { values } = readSettings(table, [`--${row.flag}=${text}`], {});
+      assert.deepEqual(values[key], readSettings(table, [], {}).values[key], key);
+    }
+  });
+}
+
+Deno.test("settings of the comparison scripts accept --duration 4s and a bare 4 alike", () => {
+  assert.equal(scriptOptions(["--duration", "4s"]).options.durationMs, 4000);
+  assert.equal(scriptOptions(["--duration=4"]).options.durationMs, 4000);
+  assert.deepEqual(scriptOptions(["--rounds", "2", "--pattern", "bidi"]).options, {
+    ...scriptOptions([]).options,
+    rounds: 2,
+    pattern: "bidi",
+  });
+  assert.throws(() => scriptOptions(["--duration", "4x"]), ConfigError);
 });

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { ConfigError } from "../../lib/cli/config_error.ts";
+import { flagSyntax } from "../../lib/cli/settings.ts";
 import {
   CLIENT_ENV_VARS,
-  ConfigError,
+  CLIENT_SETTINGS,
+  CLIENT_USAGE,
   loadClientConfig,
   readClientEnv,
 } from "../../lib/client/config.ts";
@@ -188,7 +191,29 @@ const BAD: { name: string; args: string[]; env?: Record<string, string>; message
     args: ["--token-file", "/missing.jwt"],
     message: /file not found/,
   },
-  { name: "a boolean flag with a value", args: ["--json=yes"], message: /^--json takes no value$/ },
+  {
+    name: "a switch with a value other than true or false",
+    args: ["--json=yes"],
+    message: /^--json takes no value or =true \/ =false, got "yes"$/,
+  },
+  {
+    name: "a switch from the environment that is not a boolean, naming flag and variable",
+    args: [],
+    env: { GREETER_INSECURE: "perhaps" },
+    message:
+      /^GREETER_INSECURE must be true or false, got "perhaps" \(flag --insecure, env GREETER_INSECURE\)$/,
+  },
+  {
+    name: "a deadline from the environment that is not a number, naming it",
+    args: [],
+    env: { GREETER_DEADLINE_MS: "5s" },
+    message: /^GREETER_DEADLINE_MS must be a positive whole number, got "5s"/,
+  },
+  {
+    name: "a near-miss flag, suggesting the right one",
+    args: ["--targt", "h:1"],
+    message: /^unknown flag --targt \(see --help\); did you mean --target\?$/,
+  },
 ];
 
 for (const c of BAD) {
@@ -309,3 +334,75 @@ for (const flag of ["--help", "--list"]) {
     assert.equal(config.tls, null, "nothing was read");
   });
 }
+
+const SWITCHES: { name: string; args: string[]; env?: Record<string, string>; expect: object }[] = [
+  { name: "--insecure=true is plaintext", args: ["--insecure=true"], expect: { insecure: true } },
+  {
+    name: "--insecure=false keeps TLS even when GREETER_INSECURE says otherwise",
+    args: ["--insecure=false"],
+    env: { GREETER_INSECURE: "1" },
+    expect: { insecure: false },
+  },
+  {
+    name: "GREETER_INSECURE=yes is plaintext",
+    args: [],
+    env: { GREETER_INSECURE: "yes" },
+    expect: { insecure: true },
+  },
+  { name: "--json=true prints JSON", args: ["--json=true"], expect: { json: true } },
+  { name: "--verbose=false is quiet", args: ["--verbose=false"], expect: { verbose: false } },
+  { name: "-h asks for help", args: ["-h"], expect: { help: true } },
+];
+
+for (const c of SWITCHES) {
+  Deno.test(`client config switches: ${c.name}`, () => {
+    const config = load(c.args, c.env ?? {});
+    const actual = {
+      insecure: config.tls === null,
+      json: config.json,
+      verbose: config.verbose,
+      help: config.help,
+    };
+    for (const [key, value] of Object.entries(c.expect)) {
+      assert.equal(actual[key as keyof typeof actual], value, key);
+    }
+  });
+}
+
+Deno.test("client config takes --flag=value and --flag value alike", () => {
+  const spaced = load(["basic", "--target", "h:1", "--deadline", "9", "--name", "ann"]);
+  const joined = load(["basic", "--target=h:1", "--deadline=9", "--name=ann"]);
+  assert.deepEqual(joined, spaced);
+  assert.equal(joined.deadlineMs, 9);
+});
+
+Deno.test("client config passes bench flags through in order, --json FILE included", () => {
+  const args = ["--json", "out.json", "--pattern", "unary", "--duration", "4s", "--only", "x"];
+  const config = load(["bench", "--deadline", "100", ...args]);
+  assert.equal(config.command, "bench");
+  assert.equal(config.deadlineMs, 100, "the client's own flags are still read");
+  assert.equal(config.json, false, "the bench's --json is not the scenarios' switch");
+  assert.deepEqual(config.rest, args);
+});
+
+Deno.test("client --help lists every setting with its flag and variable", () => {
+  for (const setting of Object.values(CLIENT_SETTINGS)) {
+    assert.ok(CLIENT_USAGE.includes(flagSyntax(setting)), `help lacks ${flagSyntax(setting)}`);
+    if ("env" in setting) {
+      assert.ok(CLIENT_USAGE.includes(setting.env), `help lacks ${setting.env}`);
+    }
+  }
+});
+
+Deno.test("every client variable is allowed by the client permission set in deno.json", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  const allowed: string[] = config.permissions.client.env;
+  for (const name of CLIENT_ENV_VARS) {
+    assert.ok(
+      allowed.some((pattern) =>
+        pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : pattern === name
+      ),
+      `-P=client does not allow ${name}`,
+    );
+  }
+});

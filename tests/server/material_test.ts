@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { generateDevPki } from "../../lib/shared/dev_certs.ts";
 import { loadClientConfig } from "../../lib/client/config.ts";
-import { ConfigError, loadServerConfig } from "../../lib/server/config.ts";
+import { ConfigError } from "../../lib/cli/config_error.ts";
+import { loadServerConfig } from "../../lib/server/config.ts";
 import { type DevPaths, resolveServerMaterial } from "../../lib/server/material.ts";
 
 const SECRET = "production-secret-0123456789abcdefghij";
