@@ -83,15 +83,17 @@ export function adminHandler(
 }
 
 /**
- * Starts the admin endpoint and resolves once it listens.
+ * Starts the admin endpoint; it listens when this returns.
+ *
+ * @throws {Error} naming the address when it cannot be bound
  *
  * @example
  * ```ts
- * await using admin = await startAdminServer({ port: 9090, metrics, ready: () => true });
+ * await using admin = startAdminServer({ port: 9090, metrics, ready: () => true });
  * console.log(`${admin.url}/metrics`);
  * ```
  */
-export async function startAdminServer(options: AdminServerOptions): Promise<RunningAdminServer> {
+export function startAdminServer(options: AdminServerOptions): RunningAdminServer {
   const host = options.host ?? "127.0.0.1";
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {

@@ -10,7 +10,7 @@ async function get(url: string, method = "GET"): Promise<[number, string, string
 Deno.test("admin endpoint answers liveness, readiness and metrics on a free port", async () => {
   const metrics = createServerMetrics({ processMetrics: false });
   let ready = true;
-  await using admin = await startAdminServer({ port: 0, metrics, ready: () => ready });
+  await using admin = startAdminServer({ port: 0, metrics, ready: () => ready });
   assert.ok(admin.port > 0);
   assert.equal(admin.url, `http://127.0.0.1:${admin.port}`);
 
@@ -33,20 +33,20 @@ const refused: [string, string, string, number][] = [
 ];
 for (const [what, method, path, expected] of refused) {
   Deno.test(`admin endpoint refuses ${what} with ${expected}`, async () => {
-    await using admin = await startAdminServer({ ready: () => true });
+    await using admin = startAdminServer({ ready: () => true });
     assert.equal((await get(`${admin.url}${path}`, method))[0], expected);
   });
 }
 
 Deno.test("admin endpoint without metrics answers /metrics with 404", async () => {
-  await using admin = await startAdminServer({ ready: () => true });
+  await using admin = startAdminServer({ ready: () => true });
   assert.equal((await get(`${admin.url}/metrics`))[0], 404);
 });
 
 Deno.test("admin endpoint names the address it cannot bind", async () => {
-  await using first = await startAdminServer({ ready: () => true });
-  await assert.rejects(
-    startAdminServer({ port: first.port, ready: () => true }),
+  await using first = startAdminServer({ ready: () => true });
+  assert.throws(
+    () => startAdminServer({ port: first.port, ready: () => true }),
     new RegExp(`cannot listen on 127\\.0\\.0\\.1:${first.port} \\(admin\\)`),
   );
 });

@@ -107,7 +107,7 @@ Deno.test("metrics refuse histogram buckets that are not ascending", () => {
   assert.throws(() => createServerMetrics({ buckets: [1, 0.5] }), RangeError);
 });
 
-Deno.test("metrics count an unknown status code as UNKNOWN", async () => {
+Deno.test("metrics count an unknown status code as UNKNOWN", () => {
   const metrics = createServerMetrics({ processMetrics: false });
   const series = metrics.forMethod(SAY_HELLO);
   series.inFlight++;
