@@ -1,7 +1,8 @@
 /**
  * Per-call facts that interceptors establish and handlers read: the request id
- * (set by the logging interceptor) and the verified claims (set by the auth
- * interceptor).
+ * (the caller's well-formed `x-request-id`, or a new one), the trace and span
+ * ids (set by the tracing interceptor when tracing is on) and the verified
+ * claims (set by the auth interceptor).
  *
  * Handlers read them with {@linkcode callContext}, passing only the call
  * object. Underneath, the facts are keyed on the call's `Metadata` object,
@@ -13,6 +14,7 @@
 import type { Metadata } from "@grpc/grpc-js";
 import type { Identity } from "../auth/authz_policy.ts";
 import type { GreeterClaims } from "../auth/jwt.ts";
+import { REQUEST_ID_HEADER, requestIdFrom } from "./request_id.ts";
 
 /** What the interceptors know about one call. */
 export interface CallContext {
@@ -22,6 +24,10 @@ export interface CallContext {
   claims?: GreeterClaims;
   /** The verified caller (subject, scopes, roles); set with {@linkcode claims}. */
   identity?: Identity;
+  /** Trace id of the call's server span (32 hex digits); absent when tracing is off. */
+  traceId?: string;
+  /** Id of the call's server span (16 hex digits); absent when tracing is off. */
+  spanId?: string;
 }
 
 /** Any grpc-js server call: unary, server stream, client stream or bidi. */
@@ -33,13 +39,16 @@ export interface ServerCallLike {
 const contexts = new WeakMap<Metadata, CallContext>();
 
 /**
- * Returns the context bound to `metadata`, creating one (with a fresh request
- * id) on first use. For interceptors; handlers use {@linkcode callContext}.
+ * Returns the context bound to `metadata`, creating one on first use, with
+ * the caller's `x-request-id` when it is well formed (see
+ * {@linkcode requestIdFrom}) or a new one. For interceptors; handlers use
+ * {@linkcode callContext}.
  */
 export function callContextOf(metadata: Metadata): CallContext {
   let context = contexts.get(metadata);
   if (context === undefined) {
-    context = { requestId: crypto.randomUUID() };
+    const incoming = metadata.get(REQUEST_ID_HEADER);
+    context = { requestId: requestIdFrom(incoming.length === 1 ? incoming[0] : undefined) };
     contexts.set(metadata, context);
   }
   return context;

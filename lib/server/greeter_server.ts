@@ -11,9 +11,16 @@ import { createServerCredentials, type ServerTlsMaterial } from "./credentials.t
 import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES } from "../shared/defaults.ts";
 import { createGreeterService, type GreeterService } from "./handlers/greeter.ts";
 import { toGrpcHandlers } from "./handlers/grpc_adapter.ts";
-import { type ChainAuthOptions, createInterceptorChain } from "./interceptors/interceptor_chain.ts";
+import {
+  type ChainAuthOptions,
+  type ChainTracingOptions,
+  createInterceptorChain,
+} from "./interceptors/interceptor_chain.ts";
 import type { CallStats } from "./interceptors/logging.ts";
 import { greeterLogger } from "../shared/log.ts";
+import type { ServerMetrics } from "./metrics.ts";
+import { addReflection, REFLECTION_SERVICES } from "./reflection.ts";
+import { DEFAULT_PUBLIC_SERVICES } from "./interceptors/auth.ts";
 import { GREETER_SERVICE_NAME, loadGreeterProto } from "../shared/proto.ts";
 
 /**
@@ -44,7 +51,23 @@ export interface GreeterServerOptions {
   logger?: Logger;
   /** Wall clock in ms since the epoch, for token checks. @default Date.now */
   now?: () => number;
+  /**
+   * Server reflection: `public` serves it without a token (it reveals only the
+   * schema), `authenticated` requires one like the Greeter does, `off` leaves
+   * it out. @default "public"
+   */
+  reflection?: ReflectionMode;
+  /** Where calls are counted (`createServerMetrics()`); absent counts nothing. @default null */
+  metrics?: ServerMetrics | null;
+  /**
+   * Tracing: absent means on exactly when Deno's OpenTelemetry is on
+   * (`OTEL_DENO=true`); `false` turns it off. @default on when tracingEnabled()
+   */
+  tracing?: ChainTracingOptions | false;
 }
+
+/** How the server offers reflection; see {@linkcode GreeterServerOptions.reflection}. */
+export type ReflectionMode = "public" | "authenticated" | "off";
 
 /** What a shutdown did. */
 export interface ShutdownSummary {
@@ -68,6 +91,8 @@ export interface RunningGreeterServer extends AsyncDisposable {
   readonly address: string;
   /** Live call counters. */
   readonly stats: Readonly<CallStats>;
+  /** True while the server takes calls (health `SERVING`); false once shutdown has begun. */
+  readonly serving: boolean;
   /** Stops accepting calls, drains in-flight ones, then force-closes. Idempotent. */
   shutdown(): Promise<ShutdownSummary>;
   /** Like {@linkcode shutdown}, but cuts off in-flight calls now (a drain under way ends early). */
@@ -125,9 +150,21 @@ export async function startGreeterServer(
   const host = options.host ?? "127.0.0.1";
   const stats: CallStats = { active: 0, total: 0 };
 
+  const reflection = options.reflection ?? "public";
+  const metrics = options.metrics ?? null;
+  // Reflection is open unless the operator asks for a token (or turns it off).
+  const auth = options.auth === null ? null : {
+    ...options.auth,
+    publicServices: withReflection(
+      options.auth.publicServices ?? DEFAULT_PUBLIC_SERVICES,
+      reflection === "public",
+    ),
+  };
   const interceptors = createInterceptorChain({
-    auth: options.auth,
+    auth,
     logging: { logger: logger.getChild("call"), stats },
+    metrics,
+    tracing: options.tracing,
     now: options.now,
   });
 
@@ -144,6 +181,21 @@ export async function startGreeterServer(
   );
   const health = new HealthImplementation({ "": "SERVING", [GREETER_SERVICE_NAME]: "SERVING" });
   health.addToServer(server);
+  // Health status and `serving` change together, so /readyz follows the health service.
+  let serving = true;
+  const setServing = (status: "SERVING" | "NOT_SERVING") => {
+    serving = status === "SERVING";
+    for (const name of ["", GREETER_SERVICE_NAME]) health.setStatus(name, status);
+  };
+  if (reflection !== "off") addReflection(server);
+  if (metrics !== null) {
+    metrics.preRegister(loadGreeterProto().helloworld.Greeter.service);
+    metrics.setSources({
+      ready: () => serving,
+      openConnections: () => openSessions(server).length,
+      openStreams: () => openStreams(server),
+    });
+  }
 
   const credentials = createServerCredentials(options.tls);
   const bindHost = host.includes(":") ? `[${host}]` : host;
@@ -164,7 +216,7 @@ export async function startGreeterServer(
     stopping ??= (async () => {
       const started = performance.now();
       const inFlightAtStart = stats.active;
-      for (const name of ["", GREETER_SERVICE_NAME]) health.setStatus(name, "NOT_SERVING");
+      setServing("NOT_SERVING");
       let forcedCalls = 0;
       const graceful = await new Promise<boolean>((resolve) => {
         const force = () => {
@@ -202,10 +254,43 @@ export async function startGreeterServer(
     port,
     address: `${bindHost}:${port}`,
     stats,
+    get serving() {
+      return serving;
+    },
     shutdown,
     forceShutdown,
     async [Symbol.asyncDispose]() {
       await shutdown();
     },
   };
+}
+
+/** `services` with the reflection services added (`open`) or taken out. */
+function withReflection(services: readonly string[], open: boolean): string[] {
+  const others = services.filter((service) => !REFLECTION_SERVICES.includes(service));
+  return open ? [...others, ...REFLECTION_SERVICES] : others;
+}
+
+/** What grpc-js keeps per HTTP/2 session (its channelz record), as far as it is read here. */
+interface SessionRecord {
+  streamTracker?: { callsStarted: number; callsSucceeded: number; callsFailed: number };
+}
+
+/**
+ * The server's open HTTP/2 sessions with grpc-js's record of each. grpc-js
+ * has no public accessor for these; its `sessions` map is read defensively,
+ * so a grpc-js without it reports no sessions rather than failing.
+ */
+function openSessions(server: grpc.Server): SessionRecord[] {
+  const sessions = (server as unknown as { sessions?: Map<unknown, SessionRecord> }).sessions;
+  return sessions instanceof Map ? [...sessions.values()] : [];
+}
+
+/** Open HTTP/2 streams over all sessions, from grpc-js's per-session stream counts. */
+function openStreams(server: grpc.Server): number {
+  let open = 0;
+  for (const { streamTracker: t } of openSessions(server)) {
+    if (t !== undefined) open += Math.max(0, t.callsStarted - t.callsSucceeded - t.callsFailed);
+  }
+  return open;
 }

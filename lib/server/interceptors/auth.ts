@@ -14,7 +14,12 @@ import {
   namesMethod,
   OPEN_POLICY,
 } from "../../auth/authz_policy.ts";
-import { parseBearer, TokenError, type TokenVerifier } from "../../auth/jwt.ts";
+import {
+  parseBearer,
+  TokenError,
+  type TokenRejection,
+  type TokenVerifier,
+} from "../../auth/jwt.ts";
 import { callContextOf } from "../call_context.ts";
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from "../../shared/defaults.ts";
 
@@ -48,7 +53,16 @@ export interface AuthInterceptorOptions {
   clockToleranceSeconds?: number;
   /** Clock, in milliseconds since the epoch. @default Date.now */
   now?: () => number;
+  /**
+   * Told why each refused call was refused (metrics count these): a
+   * {@linkcode TokenRejection}, `invalid` for a verifier failure without one,
+   * or `permission` when the policy denied a valid token. @default nothing
+   */
+  onReject?: (reason: AuthRejection) => void;
 }
+
+/** Why the auth interceptor refused a call; see {@linkcode AuthInterceptorOptions.onReject}. */
+export type AuthRejection = TokenRejection | "invalid" | "permission";
 
 /**
  * Builds the auth interceptor.
@@ -63,7 +77,7 @@ export interface AuthInterceptorOptions {
  *   ("token expired") when the token expires.
  */
 export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.ServerInterceptor {
-  const { verifier } = options;
+  const { verifier, onReject } = options;
   const policy = options.policy ?? OPEN_POLICY;
   const publicPrefixes = (options.publicServices ?? DEFAULT_PUBLIC_SERVICES).map((s) => `/${s}/`);
   const toleranceMs = (options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000;
@@ -88,16 +102,20 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
       clearTimeout(deadlineTimer);
       verifying.abort();
     };
-    const reject = (message: string, code = grpc.status.UNAUTHENTICATED) => {
+    const reject = (message: string, reason: AuthRejection) => {
       if (ended) return;
       end();
-      call.sendStatus({ code, details: message });
+      onReject?.(reason);
+      call.sendStatus({
+        code: reason === "permission" ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED,
+        details: message,
+      });
     };
     // Timers take at most 2^31-1 ms (about 24.8 days); a longer delay fires
     // at once. So a long-lived token is checked in steps until it expires.
     const armExpiry = (expiresAt: number) => {
       const remaining = expiresAt - now();
-      if (remaining <= 0) return reject("token expired");
+      if (remaining <= 0) return reject("token expired", "expired");
       expiryTimer = setTimeout(() => armExpiry(expiresAt), Math.min(remaining, MAX_TIMER_MS));
     };
 
@@ -111,7 +129,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
               if (values.length > 1) throw new TokenError("malformed");
               token = parseBearer(values.length === 0 ? undefined : String(values[0]));
             } catch (error) {
-              reject((error as TokenError).message);
+              reject((error as TokenError).message, (error as TokenError).reason);
               return;
             }
             const deadline = call.getDeadline();
@@ -128,7 +146,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
               const identity = identityOf(claims, policy.rolesClaim);
               const decision = authorize(policy, method.path, identity);
               if (!decision.allowed) {
-                reject(decision.message, grpc.status.PERMISSION_DENIED);
+                reject(decision.message, "permission");
                 return;
               }
               const context = callContextOf(metadata);
@@ -138,7 +156,8 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
               if (streaming) armExpiry(claims.exp * 1000 + toleranceMs);
               if (!ended) nextMetadata(metadata);
             }, (error: unknown) => {
-              reject(error instanceof TokenError ? error.message : "invalid bearer token");
+              if (error instanceof TokenError) reject(error.message, error.reason);
+              else reject("invalid bearer token", "invalid");
             });
           },
           onCancel: end,

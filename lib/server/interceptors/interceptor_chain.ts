@@ -10,6 +10,7 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
+import type { Tracer } from "@opentelemetry/api";
 import type { AuthzPolicy } from "../../auth/authz_policy.ts";
 import { createTokenVerifier, type TokenVerifierOptions } from "../../auth/jwt.ts";
 import {
@@ -19,17 +20,26 @@ import {
 import { greeterLogger } from "../../shared/log.ts";
 import { createAuthInterceptor, DEFAULT_PUBLIC_SERVICES } from "./auth.ts";
 import { type CallStats, createLoggingInterceptor } from "./logging.ts";
+import { createMetricsInterceptor } from "./metrics.ts";
+import { createTracingInterceptor } from "./tracing.ts";
+import { callContextOf } from "../call_context.ts";
+import type { ServerMetrics } from "../metrics.ts";
+import { greeterTracer, tracingEnabled } from "../../shared/tracing.ts";
 
 /**
  * The stages of the chain, first entry outermost (nearest the network).
  *
- * - `logging` comes first so that it sees every call, including the ones a
- *   later stage rejects, measures the whole call, and assigns the request id
+ * - `metrics` comes first so that it counts every call, including the ones a
+ *   later stage rejects, and times the whole call, as go-grpc-prometheus does.
+ * - `logging` comes next, for the same reasons, and assigns the request id
  *   that later stages and handlers read.
- * - `auth` comes next, so that nothing after it (handlers) runs for an
+ * - `tracing` starts the call's span before auth, so refused calls are traced
+ *   too; it sets the trace and span id that the logging stage writes when the
+ *   call ends.
+ * - `auth` comes last, so that nothing after it (handlers) runs for an
  *   unauthenticated caller.
  */
-export const INTERCEPTOR_ORDER = ["logging", "auth"] as const;
+export const INTERCEPTOR_ORDER = ["metrics", "logging", "tracing", "auth"] as const;
 
 /** One stage of the chain; see {@linkcode INTERCEPTOR_ORDER}. */
 export type InterceptorStage = typeof INTERCEPTOR_ORDER[number];
@@ -61,8 +71,27 @@ export interface ChainLoggingOptions {
   stats?: CallStats;
 }
 
+/** Options of the tracing stage. */
+export interface ChainTracingOptions {
+  /** Where spans come from. @default the `greeter` tracer of the registered provider */
+  tracer?: Tracer;
+}
+
 /** Options for {@linkcode createInterceptorChain}. Every part is optional. */
 export interface InterceptorChainOptions {
+  /**
+   * Where the metrics stage counts calls (and the auth stage its refusals);
+   * `null` or absent leaves the stage out.
+   * @default null
+   */
+  metrics?: ServerMetrics | null;
+  /**
+   * Tracing: one span per call. Absent means on exactly when an OpenTelemetry
+   * tracer provider is registered (Deno under `OTEL_DENO=true`); `false`
+   * leaves the stage out; an object turns it on with that tracer.
+   * @default on when tracingEnabled()
+   */
+  tracing?: ChainTracingOptions | false;
   /**
    * Token checks; `null` or absent serves without auth. The clock tolerance
    * given here is used both to verify tokens and to end streams that outlive
@@ -106,17 +135,32 @@ export function createInterceptorChain(
 ): grpc.ServerInterceptor[] {
   const auth = options.auth ?? null;
   const logging = options.logging ?? {};
+  const metrics = options.metrics ?? null;
+  const tracing = options.tracing ?? (tracingEnabled() ? {} : false);
   const stages: Record<InterceptorStage, grpc.ServerInterceptor | undefined> = {
+    metrics: metrics === null ? undefined : createMetricsInterceptor({ metrics }),
+    tracing: tracing === false ? undefined : createTracingInterceptor({
+      tracer: tracing.tracer ?? greeterTracer(),
+      onSpan(metadata, traceId, spanId) {
+        const context = callContextOf(metadata);
+        context.traceId = traceId;
+        context.spanId = spanId;
+      },
+    }),
     logging: logging === false ? undefined : createLoggingInterceptor({
       logger: logging.logger ?? greeterLogger("server", "call"),
       stats: logging.stats,
     }),
-    auth: auth === null ? undefined : authStage(auth, options.now),
+    auth: auth === null ? undefined : authStage(auth, options.now, metrics),
   };
   return INTERCEPTOR_ORDER.flatMap((stage) => stages[stage] ?? []);
 }
 
-function authStage(auth: ChainAuthOptions, now: (() => number) | undefined) {
+function authStage(
+  auth: ChainAuthOptions,
+  now: (() => number) | undefined,
+  metrics: ServerMetrics | null,
+) {
   const { publicServices = DEFAULT_PUBLIC_SERVICES, policy, ...verifierOptions } = auth;
   for (const [name, value] of [["issuer", auth.issuer], ["audience", auth.audience]] as const) {
     if (typeof value !== "string" || value.trim() === "") {
@@ -147,5 +191,6 @@ function authStage(auth: ChainAuthOptions, now: (() => number) | undefined) {
     clockToleranceSeconds: tolerance,
     now,
     ...(policy === undefined ? {} : { policy }),
+    onReject: metrics === null ? undefined : (reason) => metrics.recordAuthFailure(reason),
   });
 }

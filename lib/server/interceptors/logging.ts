@@ -6,6 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
 import { type CallContext, callContextOf } from "../call_context.ts";
+import { REQUEST_ID_HEADER } from "../request_id.ts";
 
 /** Live counters the interceptor keeps, read by the shutdown summary. */
 export interface CallStats {
@@ -25,8 +26,8 @@ export interface LoggingInterceptorOptions {
   now?: () => number;
 }
 
-/** Response header and trailer carrying the call's request id. */
-export const REQUEST_ID_HEADER = "x-request-id";
+/** Response header and trailer carrying the call's request id (re-exported from `request_id.ts`). */
+export { REQUEST_ID_HEADER };
 
 const CALL_LINE = "{method} {status} in {durationMs}ms peer={peer} in={messagesIn} " +
   "out={messagesOut} id={requestId} sub={sub}";
@@ -36,6 +37,9 @@ const CALL_LINE = "{method} {status} in {durationMs}ms peer={peer} in={messagesI
  * and the only way to tell rejections apart in the log.
  */
 const FAILED_CALL_LINE = `${CALL_LINE} details={details}`;
+/** The same lines for traced calls: the trace and span id join the call to its span. */
+const TRACED_CALL_LINE = `${CALL_LINE} trace={traceId} span={spanId}`;
+const TRACED_FAILED_CALL_LINE = `${TRACED_CALL_LINE} details={details}`;
 
 const SERVER_FAULTS = new Set<grpc.status>([
   grpc.status.INTERNAL,
@@ -88,10 +92,16 @@ export function createLoggingInterceptor(
         requestId: requestId(),
         sub: context?.claims?.sub,
         ended,
+        traceId: context?.traceId,
+        spanId: context?.spanId,
       };
-      if (code === grpc.status.OK) logger.info(CALL_LINE, fields);
-      else if (SERVER_FAULTS.has(code)) logger.error(FAILED_CALL_LINE, { ...fields, details });
-      else logger.warn(FAILED_CALL_LINE, { ...fields, details });
+      const traced = fields.traceId !== undefined;
+      if (code === grpc.status.OK) logger.info(traced ? TRACED_CALL_LINE : CALL_LINE, fields);
+      else {
+        const template = traced ? TRACED_FAILED_CALL_LINE : FAILED_CALL_LINE;
+        if (SERVER_FAULTS.has(code)) logger.error(template, { ...fields, details });
+        else logger.warn(template, { ...fields, details });
+      }
     };
 
     return new grpc.ServerInterceptingCall(call, {
