@@ -34,6 +34,7 @@
 export {
   type ChainAuthOptions,
   type ChainLoggingOptions,
+  type ChainTracingOptions,
   createInterceptorChain,
   INTERCEPTOR_ORDER,
   type InterceptorChainOptions,
@@ -43,9 +44,28 @@ export { type CallStats, REQUEST_ID_HEADER } from "./lib/server/interceptors/log
 export { type CallContext, callContext, type ServerCallLike } from "./lib/server/call_context.ts";
 export { createServerCredentials, type ServerTlsMaterial } from "./lib/server/credentials.ts";
 
+// Operations: metrics for Prometheus, the admin endpoint, reflection.
+export {
+  createServerMetrics,
+  GRPC_HANDLING_BUCKETS,
+  type GrpcType,
+  type MethodShape,
+  MethodSeries,
+  type MetricSources,
+  type ServerMetrics,
+  type ServerMetricsOptions,
+} from "./lib/server/metrics.ts";
+export {
+  type AdminServerOptions,
+  type RunningAdminServer,
+  startAdminServer,
+} from "./lib/server/admin_server.ts";
+export { addReflection } from "./lib/server/reflection.ts";
+
 // The Greeter server.
 export {
   type GreeterServerOptions,
+  type ReflectionMode,
   type RunningGreeterServer,
   type ServerAuthOptions,
   type ShutdownSummary,

@@ -6,16 +6,8 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import {
-  context,
-  propagation,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Tracer,
-} from "@opentelemetry/api";
-import { metadataSetter, rpcAttributes, rpcSpanName } from "../shared/tracing.ts";
+import { context, type Span, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import { injectTraceContext, rpcAttributes, rpcSpanName } from "../shared/tracing.ts";
 
 /** Options for {@linkcode createClientTracingInterceptor}. */
 export interface ClientTracingInterceptorOptions {
@@ -46,12 +38,11 @@ export function createClientTracingInterceptor(
     let span: Span | undefined;
     return new grpc.InterceptingCall(nextCall(callOptions), {
       start(metadata, _listener, next) {
-        const parent = context.active();
         span = tracer.startSpan(rpcSpanName(path), {
           kind: SpanKind.CLIENT,
           attributes: rpcAttributes(path),
-        }, parent);
-        propagation.inject(trace.setSpan(parent, span), metadata, metadataSetter);
+        }, context.active());
+        injectTraceContext(span.spanContext(), metadata);
         next(metadata, {
           onReceiveStatus(status, nextStatus) {
             span?.setAttribute("rpc.grpc.status_code", status.code);

@@ -14,9 +14,12 @@
 import type * as grpc from "@grpc/grpc-js";
 import {
   type Attributes,
+  type Context,
+  createTraceState,
+  isSpanContextValid,
   ProxyTracerProvider,
-  type TextMapGetter,
-  type TextMapSetter,
+  ROOT_CONTEXT,
+  type SpanContext,
   trace,
   type Tracer,
 } from "@opentelemetry/api";
@@ -40,21 +43,54 @@ export function greeterTracer(): Tracer {
   return trace.getTracer(TRACER_NAME);
 }
 
-/** Reads trace context (`traceparent`, `tracestate`) from gRPC metadata. */
-export const metadataGetter: TextMapGetter<grpc.Metadata> = {
-  keys: (metadata) => Object.keys(metadata.getMap()),
-  get(metadata, key) {
-    const values = metadata.get(key);
-    return values.length === 0 ? undefined : values.map(String);
-  },
-};
+/** `traceparent`: version, trace id, parent span id, flags (W3C Trace Context). */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
-/** Writes trace context into gRPC metadata. */
-export const metadataSetter: TextMapSetter<grpc.Metadata> = {
-  set(metadata, key, value) {
-    metadata.set(key, value);
-  },
-};
+/**
+ * The caller's trace context from gRPC metadata (W3C `traceparent` and
+ * `tracestate`), as a context to start the server span in; `ROOT_CONTEXT`
+ * when there is none or it is malformed (the span then starts a new trace).
+ *
+ * This reads the headers itself rather than through the globally registered
+ * propagator, so spans are parented the same whoever registered what.
+ *
+ * @param metadata the call's request metadata
+ * @returns a context holding the remote parent, or `ROOT_CONTEXT`
+ */
+export function extractTraceContext(metadata: grpc.Metadata): Context {
+  const values = metadata.get("traceparent");
+  if (values.length !== 1 || typeof values[0] !== "string") return ROOT_CONTEXT;
+  const match = TRACEPARENT.exec(values[0].trim());
+  // Version ff is invalid; version 00 has exactly four fields.
+  if (match === null || match[1] === "ff" || (match[1] === "00" && match[5] !== undefined)) {
+    return ROOT_CONTEXT;
+  }
+  const parent: SpanContext = {
+    traceId: match[2],
+    spanId: match[3],
+    traceFlags: parseInt(match[4], 16) & 1,
+    isRemote: true,
+  };
+  if (!isSpanContextValid(parent)) return ROOT_CONTEXT;
+  const state = metadata.get("tracestate");
+  if (state.length > 0) parent.traceState = createTraceState(state.map(String).join(","));
+  return trace.setSpanContext(ROOT_CONTEXT, parent);
+}
+
+/**
+ * Writes `span`'s context into outgoing gRPC metadata as W3C `traceparent`
+ * (and `tracestate` when it has one).
+ *
+ * @param span the client span whose child the server's span should be
+ * @param metadata the call's request metadata
+ */
+export function injectTraceContext(span: SpanContext, metadata: grpc.Metadata): void {
+  if (!isSpanContextValid(span)) return;
+  const flags = (span.traceFlags & 1).toString(16).padStart(2, "0");
+  metadata.set("traceparent", `00-${span.traceId}-${span.spanId}-${flags}`);
+  const state = span.traceState?.serialize();
+  if (state) metadata.set("tracestate", state);
+}
 
 /**
  * The RPC semantic-convention attributes of a call: `rpc.system`,

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { MAX_REQUEST_ID_LENGTH, requestIdFrom } from "../../lib/server/request_id.ts";
+import {
+  MAX_REQUEST_ID_LENGTH,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+} from "../../lib/server/request_id.ts";
+import { callKind } from "../_helpers/calls.ts";
+import { startTestServer } from "../_helpers/test_server.ts";
+import { bearer } from "../_helpers/tokens.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -30,5 +37,24 @@ for (const [what, id] of replaced) {
     const result = requestIdFrom(id);
     assert.match(result, UUID);
     assert.notEqual(requestIdFrom(id), result, "each replacement is new");
+  });
+}
+
+const onTheWire: [string, string | undefined, boolean][] = [
+  ["keeps a well-formed incoming id", "proxy-3f0c9a7e.42", true],
+  ["replaces an id with a space", "bad id", false],
+  ["makes an id when the caller sends none", undefined, false],
+];
+for (const [what, incoming, kept] of onTheWire) {
+  Deno.test(`server ${what} and returns it in headers and trailers`, async () => {
+    await using server = await startTestServer();
+    using client = server.client();
+    const metadata = bearer(await server.token());
+    if (incoming !== undefined) metadata.set(REQUEST_ID_HEADER, incoming);
+    const result = await callKind(client, "unary", ["a"], { metadata });
+    const sent = result.trailers?.get(REQUEST_ID_HEADER)[0];
+    assert.equal(result.headers?.get(REQUEST_ID_HEADER)[0], sent);
+    if (kept) assert.equal(sent, incoming);
+    else assert.match(String(sent), UUID);
   });
 }

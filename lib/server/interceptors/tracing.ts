@@ -5,15 +5,8 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import {
-  propagation,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-} from "@opentelemetry/api";
-import { metadataGetter, rpcAttributes, rpcSpanName } from "../../shared/tracing.ts";
+import { type Span, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import { extractTraceContext, rpcAttributes, rpcSpanName } from "../../shared/tracing.ts";
 
 /** Options for {@linkcode createTracingInterceptor}. */
 export interface TracingInterceptorOptions {
@@ -76,7 +69,7 @@ export function createTracingInterceptor(
               spanName = rpcSpanName(method.path);
               name.set(method.path, spanName);
             }
-            const parent = propagation.extract(ROOT_CONTEXT, metadata, metadataGetter);
+            const parent = extractTraceContext(metadata);
             span = tracer.startSpan(spanName, {
               kind: SpanKind.SERVER,
               attributes: rpcAttributes(method.path, peer),
