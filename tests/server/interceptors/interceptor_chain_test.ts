@@ -15,6 +15,8 @@ import {
   type InterceptorChainOptions,
 } from "../../../lib/server/interceptors/interceptor_chain.ts";
 import { REQUEST_ID_HEADER } from "../../../lib/server/interceptors/logging.ts";
+import { createServerMetrics } from "../../../lib/server/metrics.ts";
+import { trace } from "@opentelemetry/api";
 import { type GreeterHandlers, loadGreeterProto } from "../../../lib/shared/proto.ts";
 import { RPC_KIND_INFO, RPC_KINDS } from "../../../lib/shared/rpc_kinds.ts";
 import { callKind } from "../../_helpers/calls.ts";
@@ -79,12 +81,20 @@ Deno.test("interceptor chain refuses bad options when it is built, naming the op
 });
 
 Deno.test("interceptor chain holds the stages asked for, in the documented order", async (t) => {
-  assert.deepEqual(INTERCEPTOR_ORDER, ["logging", "auth"]);
+  assert.deepEqual(INTERCEPTOR_ORDER, ["metrics", "logging", "tracing", "auth"]);
+  const metrics = createServerMetrics({ processMetrics: false });
+  const tracer = trace.getTracer("test");
   const cases: { name: string; options: InterceptorChainOptions; length: number }[] = [
-    { name: "logging alone by default", options: {}, length: 1 },
+    { name: "logging alone by default (tracing is off here)", options: {}, length: 1 },
     { name: "logging and auth when auth is given", options: { auth }, length: 2 },
     { name: "auth alone when logging is off", options: { auth, logging: false }, length: 1 },
     { name: "nothing when both are off", options: { auth: null, logging: false }, length: 0 },
+    {
+      name: "all four when metrics and a tracer are given",
+      options: { auth, metrics, tracing: { tracer } },
+      length: 4,
+    },
+    { name: "no tracing when it is turned off", options: { metrics, tracing: false }, length: 2 },
   ];
   for (const { name, options, length } of cases) {
     await t.step(`it holds ${name}`, () => {
