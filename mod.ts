@@ -44,13 +44,19 @@ export { type CallStats, REQUEST_ID_HEADER } from "./lib/server/interceptors/log
 export { type CallContext, callContext, type ServerCallLike } from "./lib/server/call_context.ts";
 export { createServerCredentials, type ServerTlsMaterial } from "./lib/server/credentials.ts";
 
-// Operations: metrics for Prometheus, the admin endpoint, reflection.
+// Operations: metrics for Prometheus, the admin endpoint, tracing.
+export type {
+  CallSpan,
+  CallSpanContext,
+  SpanStarter,
+  SpanStartOptions,
+} from "./lib/shared/tracing.ts";
 export {
   createServerMetrics,
   GRPC_HANDLING_BUCKETS,
   type GrpcType,
-  type MethodShape,
   MethodSeries,
+  type MethodShape,
   type MetricSources,
   type ServerMetrics,
   type ServerMetricsOptions,
@@ -60,7 +66,6 @@ export {
   type RunningAdminServer,
   startAdminServer,
 } from "./lib/server/admin_server.ts";
-export { addReflection } from "./lib/server/reflection.ts";
 
 // The Greeter server.
 export {

@@ -6,13 +6,19 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { context, type Span, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import { injectTraceContext, rpcAttributes, rpcSpanName } from "../shared/tracing.ts";
+import { context, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import {
+  type CallSpan,
+  injectTraceContext,
+  rpcAttributes,
+  rpcSpanName,
+  type SpanStarter,
+} from "../shared/tracing.ts";
 
 /** Options for {@linkcode createClientTracingInterceptor}. */
 export interface ClientTracingInterceptorOptions {
   /** Where spans come from (`greeterTracer()` with Deno's OTel on; tests pass their own). */
-  tracer: Tracer;
+  tracer: SpanStarter;
 }
 
 /**
@@ -35,7 +41,7 @@ export function createClientTracingInterceptor(
   const { tracer } = options;
   return (callOptions, nextCall) => {
     const path = callOptions.method_definition.path;
-    let span: Span | undefined;
+    let span: CallSpan | undefined;
     return new grpc.InterceptingCall(nextCall(callOptions), {
       start(metadata, _listener, next) {
         span = tracer.startSpan(rpcSpanName(path), {

@@ -160,7 +160,7 @@ export interface ServerMetrics {
    * Creates the records of every method of `service` now, so their series
    * show up as zeros before the first call (rates and alerts need that).
    */
-  preRegister(service: grpc.ServiceDefinition): void;
+  preRegister(service: Readonly<Record<string, MethodShape>>): void;
   /**
    * Counts a refused token.
    * @param reason a short, bounded reason code such as `expired` or `signature`

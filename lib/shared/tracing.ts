@@ -13,7 +13,6 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import {
-  type Attributes,
   type Context,
   createTraceState,
   isSpanContextValid,
@@ -21,8 +20,51 @@ import {
   ROOT_CONTEXT,
   type SpanContext,
   trace,
-  type Tracer,
 } from "@opentelemetry/api";
+
+/**
+ * What the tracing interceptors need of a tracer. `@opentelemetry/api`'s
+ * `Tracer` fits (pass `trace.getTracer(name)`); so does a test's recorder.
+ */
+export interface SpanStarter {
+  /**
+   * Starts a span.
+   * @param name span name
+   * @param options its kind and starting attributes
+   * @param context the parent context (an `@opentelemetry/api` `Context`)
+   */
+  startSpan(name: string, options: SpanStartOptions, context: unknown): CallSpan;
+}
+
+/** How the interceptors start a span: its kind and attributes. */
+export interface SpanStartOptions {
+  /** `SpanKind.SERVER` (1) or `SpanKind.CLIENT` (2). */
+  kind: number;
+  /** RPC semantic-convention attributes. */
+  attributes: Readonly<Record<string, string | number>>;
+}
+
+/** What the tracing interceptors do with a span. */
+export interface CallSpan {
+  /** Its trace and span id, and trace flags (1 = sampled). */
+  spanContext(): CallSpanContext;
+  /** Sets one attribute, such as `rpc.grpc.status_code`. */
+  setAttribute(key: string, value: number | string): unknown;
+  /** Marks the span failed (`SpanStatusCode.ERROR`, 2) with a message. */
+  setStatus(status: { code: number; message?: string }): unknown;
+  /** Ends the span. */
+  end(): void;
+}
+
+/** The ids of a {@linkcode CallSpan}. */
+export interface CallSpanContext {
+  /** 32 lower-case hex digits. */
+  traceId: string;
+  /** 16 lower-case hex digits. */
+  spanId: string;
+  /** W3C trace flags; bit 0 is "sampled". */
+  traceFlags: number;
+}
 
 /** Instrumentation scope name of the project's spans. */
 export const TRACER_NAME = "greeter";
@@ -39,7 +81,7 @@ export function tracingEnabled(): boolean {
 }
 
 /** The project's tracer from the registered provider. */
-export function greeterTracer(): Tracer {
+export function greeterTracer(): SpanStarter {
   return trace.getTracer(TRACER_NAME);
 }
 
@@ -84,7 +126,10 @@ export function extractTraceContext(metadata: grpc.Metadata): Context {
  * @param span the client span whose child the server's span should be
  * @param metadata the call's request metadata
  */
-export function injectTraceContext(span: SpanContext, metadata: grpc.Metadata): void {
+export function injectTraceContext(
+  span: CallSpanContext & Pick<SpanContext, "traceState">,
+  metadata: grpc.Metadata,
+): void {
   if (!isSpanContextValid(span)) return;
   const flags = (span.traceFlags & 1).toString(16).padStart(2, "0");
   metadata.set("traceparent", `00-${span.traceId}-${span.spanId}-${flags}`);
@@ -101,9 +146,9 @@ export function injectTraceContext(span: SpanContext, metadata: grpc.Metadata): 
  * @param peer `host:port` or `[v6]:port`, as grpc-js reports it
  * @returns the attributes to start the span with
  */
-export function rpcAttributes(path: string, peer?: string): Attributes {
+export function rpcAttributes(path: string, peer?: string): Record<string, string | number> {
   const slash = path.lastIndexOf("/");
-  const attributes: Attributes = {
+  const attributes: Record<string, string | number> = {
     "rpc.system": "grpc",
     "rpc.service": path.slice(1, slash),
     "rpc.method": path.slice(slash + 1),

@@ -10,7 +10,6 @@
  */
 import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
-import type { Tracer } from "@opentelemetry/api";
 import type { AuthzPolicy } from "../../auth/authz_policy.ts";
 import { createTokenVerifier, type TokenVerifierOptions } from "../../auth/jwt.ts";
 import {
@@ -24,7 +23,7 @@ import { createMetricsInterceptor } from "./metrics.ts";
 import { createTracingInterceptor } from "./tracing.ts";
 import { callContextOf } from "../call_context.ts";
 import type { ServerMetrics } from "../metrics.ts";
-import { greeterTracer, tracingEnabled } from "../../shared/tracing.ts";
+import { greeterTracer, type SpanStarter, tracingEnabled } from "../../shared/tracing.ts";
 
 /**
  * The stages of the chain, first entry outermost (nearest the network).
@@ -74,7 +73,7 @@ export interface ChainLoggingOptions {
 /** Options of the tracing stage. */
 export interface ChainTracingOptions {
   /** Where spans come from. @default the `greeter` tracer of the registered provider */
-  tracer?: Tracer;
+  tracer?: SpanStarter;
 }
 
 /** Options for {@linkcode createInterceptorChain}. Every part is optional. */

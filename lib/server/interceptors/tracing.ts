@@ -5,13 +5,19 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { type Span, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import { extractTraceContext, rpcAttributes, rpcSpanName } from "../../shared/tracing.ts";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import {
+  type CallSpan,
+  extractTraceContext,
+  rpcAttributes,
+  rpcSpanName,
+  type SpanStarter,
+} from "../../shared/tracing.ts";
 
 /** Options for {@linkcode createTracingInterceptor}. */
 export interface TracingInterceptorOptions {
   /** Where spans come from (`greeterTracer()` with Deno's OTel on; tests pass their own). */
-  tracer: Tracer;
+  tracer: SpanStarter;
   /**
    * Called once the call's span exists, with its ids, so other parts of the
    * server (the call context, hence the log line) can carry them.
@@ -52,7 +58,7 @@ export function createTracingInterceptor(
   return (method, call) => {
     // Read now: once the stream has closed, grpc-js reports "unknown".
     const peer = call.getPeer();
-    let span: Span | undefined;
+    let span: CallSpan | undefined;
     const finish = (code: grpc.status, details: string | undefined) => {
       if (span === undefined) return;
       span.setAttribute("rpc.grpc.status_code", code);
