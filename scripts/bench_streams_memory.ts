@@ -27,9 +27,9 @@ import {
   BENCH_AUDIENCE,
   BENCH_ISSUER,
   benchTokenProvider,
-  type ServerStats,
-  spawnBenchServer,
-} from "../lib/bench/variant_server.ts";
+} from "../lib/bench/bench_token_provider.ts";
+import { spawnBenchServer } from "../lib/bench/spawn_bench_server.ts";
+import type { ServerStats } from "../lib/bench/variant_server.ts";
 
 /** The script's settings (flags only); the defaults of {@linkcode StreamsMemoryOptions} too. */
 export const STREAMS_MEMORY_SETTINGS = {

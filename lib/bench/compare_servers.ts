@@ -20,14 +20,9 @@ import type { GreeterConnection } from "../client/greeter_client.ts";
 import { openSeparateConnections } from "./connections.ts";
 import { runLoad } from "./load_runner.ts";
 import { createPatternCall } from "./bench_calls.ts";
-import {
-  BENCH_AUDIENCE,
-  BENCH_ISSUER,
-  type BenchServerSpec,
-  benchTokenProvider,
-  type ServerStats,
-  spawnBenchServer,
-} from "./variant_server.ts";
+import { BENCH_AUDIENCE, BENCH_ISSUER, benchTokenProvider } from "./bench_token_provider.ts";
+import { spawnBenchServer } from "./spawn_bench_server.ts";
+import type { BenchServerSpec, ServerStats } from "./variant_server.ts";
 
 /** One server to compare: a name and what differs from the defaults. */
 export interface Variant {

@@ -1,57 +1,35 @@
 /**
- * A Greeter server in its own process for the bench scripts, so the load
- * generator and the server do not share a CPU or a heap, and the server's
- * memory and CPU time are its own.
+ * A Greeter server variant in its own process, for the server comparison: the
+ * load generator and the server then do not share a CPU or a heap, and the
+ * server's memory and CPU time are its own.
  *
- * The parent ({@linkcode spawnBenchServer}) writes one JSON line of
- * {@linkcode BenchServerSpec} to the child's stdin; the child answers with a
- * JSON line `{"port": N}` once listening, then serves commands, one per line:
- * `stats` (answers a {@linkcode ServerStats} line), `gc` (a full garbage
- * collection, then `stats`), `quit` (or end of input: shut down and exit).
+ * Protocol, one JSON line each way: the parent (`spawnBenchServer`)
+ * writes a {@linkcode BenchServerSpec} to stdin; the child answers
+ * `{"port": N}` once listening, then serves commands, one per line: `stats`
+ * (answers a {@linkcode ServerStats} line), `gc` (a full garbage collection,
+ * then `stats`), `quit` (or end of input: shut down and exit).
  *
  * Variants:
  * - `full`: `startGreeterServer` with TLS, JWT auth (configurable token cache)
- *   and the logging interceptor, logging through the normal `setupLogging`
- *   stream sink at the given level into a file (default `/dev/null`);
+ *   and the logging interceptor, logging through `setupLogging` at the given
+ *   level into a file (default `/dev/null`);
  * - `bare`: `startBareGreeterServer`, TLS and no interceptors;
  * - `auth-only`, `logging-only`: the bare server with just that interceptor.
  *
- * Run as a child only: `deno run --allow-net=127.0.0.1 --allow-read
- * --allow-write=/dev/null --allow-sys --v8-flags=--expose-gc scripts/bench_server.ts`.
+ * Run as a child only (see `spawn_bench_server.ts` for the permissions).
  *
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
-import { getStreamSink, getTextFormatter } from "@logtape/logtape";
 import process from "node:process";
 import { createTokenVerifier } from "../auth/jwt.ts";
-import {
-  createTokenProvider,
-  mintingTokenSource,
-  type TokenProvider,
-} from "../client/token_provider.ts";
 import { createAuthInterceptor } from "../server/interceptors/auth.ts";
 import { createLoggingInterceptor } from "../server/interceptors/logging.ts";
-import { startBareGreeterServer } from "./bare_server.ts";
-import { greeterLogger, setupLogging } from "../shared/log.ts";
 import { startGreeterServer } from "../server/greeter_server.ts";
-
-/** Issuer the bench servers require and the bench clients mint. */
-export const BENCH_ISSUER = "greeter-bench";
-/** Audience the bench servers require and the bench clients mint. */
-export const BENCH_AUDIENCE = "helloworld.Greeter";
-
-/** A token provider minting bench tokens from `secret`, as every bench client uses. */
-export function benchTokenProvider(secret: string): TokenProvider {
-  return createTokenProvider({
-    source: mintingTokenSource({
-      secret: new TextEncoder().encode(secret),
-      issuer: BENCH_ISSUER,
-      audience: BENCH_AUDIENCE,
-      subject: "bench",
-    }),
-  });
-}
+import { greeterLogger, setupLogging } from "../shared/log.ts";
+import { startBareGreeterServer } from "./bare_server.ts";
+import { perLineStreamSink } from "./per_line_sink.ts";
+import { readLines } from "./_read_lines.ts";
 
 /** What the child is asked to serve. */
 export interface BenchServerSpec {
@@ -78,8 +56,8 @@ export interface BenchServerSpec {
   logFile?: string;
   /**
    * `batching`: the project's sink (`setupLogging`'s default); `logtape-stream`:
-   * logtape's own non-blocking stream sink with its "bare" text formatter,
-   * one write per line, as `lib/log.ts` had it before. @default "batching"
+   * {@linkcode perLineStreamSink}, one write per line, to see what batching
+   * saves. @default "batching"
    */
   logSink?: "batching" | "logtape-stream";
 }
@@ -102,110 +80,69 @@ export interface ServerStats {
   calls: number;
 }
 
-/** A running child server, from {@linkcode spawnBenchServer}. */
-export interface BenchServerProcess extends AsyncDisposable {
-  /** The port it listens on (127.0.0.1). */
-  readonly port: number;
-  /** The child's own memory and CPU figures. */
-  stats(): Promise<ServerStats>;
-  /** Forces a full garbage collection in the child, then reports {@linkcode stats}. */
-  gcStats(): Promise<ServerStats>;
-  /** Shuts the child down and waits for it to exit. */
-  close(): Promise<void>;
+/** A started variant: its port, its call count and how to stop it. */
+interface StartedVariant {
+  port: number;
+  calls(): number;
+  shutdown(): Promise<void>;
 }
 
-/** How to start the child. */
-export interface SpawnOptions {
-  /** Write a V8 CPU profile (`.cpuprofile`) of the child into this directory on exit. */
-  cpuProfileDir?: string;
+/** Starts the server `spec` asks for, in this process. */
+async function startVariant(spec: BenchServerSpec): Promise<StartedVariant> {
+  const tls = { cert: spec.cert, key: spec.key };
+  const auth = {
+    secret: new TextEncoder().encode(spec.secret),
+    issuer: spec.issuer,
+    audience: spec.audience,
+    ...(spec.cacheSize === undefined ? {} : { cacheSize: spec.cacheSize }),
+  };
+  if (spec.variant === "full") {
+    const server = await startGreeterServer({ tls, auth, drainTimeoutMs: 1000 });
+    return {
+      port: server.port,
+      calls: () => server.stats.total,
+      shutdown: async () => void await server.shutdown(),
+    };
+  }
+  const interceptors: grpc.ServerInterceptor[] = [];
+  if (spec.variant === "auth-only") {
+    interceptors.push(createAuthInterceptor({ verifier: createTokenVerifier(auth) }));
+  } else if (spec.variant === "logging-only") {
+    interceptors.push(createLoggingInterceptor({ logger: greeterLogger("server", "call") }));
+  }
+  const server = await startBareGreeterServer({ tls, interceptors });
+  return { port: server.port, calls: () => 0, shutdown: async () => void await server.shutdown() };
 }
 
-/**
- * Starts `spec` in a child Deno process and resolves once it listens.
- *
- * @param spec what to serve
- * @param options profiling
- * @returns the child; close (or `await using`) it when done
- *
- * @example
- * ```ts
- * await using server = await spawnBenchServer({ variant: "bare", cert, key, secret, issuer, audience });
- * console.log(server.port, (await server.stats()).rss);
- * ```
- */
-export async function spawnBenchServer(
-  spec: BenchServerSpec,
-  options: SpawnOptions = {},
-): Promise<BenchServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      `--allow-write=${spec.logFile ?? "/dev/null"}`,
-      "--allow-env",
-      "--allow-sys",
-      "--v8-flags=--expose-gc",
-      ...(options.cpuProfileDir === undefined
-        ? []
-        : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]),
-      new URL(import.meta.url).pathname,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const encoder = new TextEncoder();
-  const lines = readLines(child.stdout);
-  const send = async (text: string) => await writer.write(encoder.encode(`${text}\n`));
-  const receive = async <T>(): Promise<T> => {
-    const { value, done } = await lines.next();
-    if (done) throw new Error("bench server exited unexpectedly");
-    return JSON.parse(value) as T;
-  };
-  await send(JSON.stringify(spec));
-  const { port } = await receive<{ port: number }>();
-  let closed: Promise<void> | undefined;
-  const close = () => {
-    closed ??= (async () => {
-      await send("quit").catch(() => {});
-      await writer.close().catch(() => {});
-      await child.status;
-      // Drain what is left so the stdout resource closes.
-      for await (const _ of lines);
-    })();
-    return closed;
-  };
+function stats(server: StartedVariant): ServerStats {
+  const memory = Deno.memoryUsage();
+  const cpu = process.cpuUsage();
   return {
-    port,
-    async stats() {
-      await send("stats");
-      return await receive<ServerStats>();
-    },
-    async gcStats() {
-      await send("gc");
-      return await receive<ServerStats>();
-    },
-    close,
-    [Symbol.asyncDispose]: close,
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    heapTotal: memory.heapTotal,
+    external: memory.external,
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    calls: server.calls(),
   };
 }
 
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) !== -1) {
-      yield buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-    }
+/** Three full collections a moment apart, so `gc` figures are settled. */
+async function collectGarbage(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-async function serve(): Promise<void> {
+/**
+ * The child side of the protocol, on this process's stdin and stdout: reads
+ * the spec, starts the server, answers commands until `quit` or the end of
+ * input, then shuts the server down.
+ */
+export async function serveVariant(): Promise<void> {
   const lines = readLines(Deno.stdin.readable);
   const first = await lines.next();
   if (first.done) return;
@@ -214,61 +151,19 @@ async function serve(): Promise<void> {
   await using _logging = await setupLogging({
     level: spec.logLevel ?? "info",
     stream: log.writable,
-    // The sink lib/log.ts used before it batched writes, for the before/after figure.
-    ...(spec.logSink === "logtape-stream"
-      ? {
-        sink: getStreamSink(log.writable, {
-          formatter: getTextFormatter({ timestamp: "date-time-tz", value: "bare" }),
-          nonBlocking: true,
-          closeStream: false,
-        }),
-      }
-      : {}),
+    ...(spec.logSink === "logtape-stream" ? { sink: perLineStreamSink(log.writable) } : {}),
   });
-  const tls = { cert: spec.cert, key: spec.key };
-  const auth = {
-    secret: new TextEncoder().encode(spec.secret),
-    issuer: spec.issuer,
-    audience: spec.audience,
-    ...(spec.cacheSize === undefined ? {} : { cacheSize: spec.cacheSize }),
-  };
-  let interceptors: grpc.ServerInterceptor[] = [];
-  if (spec.variant === "auth-only") {
-    interceptors = [createAuthInterceptor({ verifier: createTokenVerifier(auth) })];
-  } else if (spec.variant === "logging-only") {
-    interceptors = [createLoggingInterceptor({ logger: greeterLogger("server", "call") })];
-  }
-  const server = spec.variant === "full"
-    ? await startGreeterServer({ tls, auth, drainTimeoutMs: 1000 })
-    : await startBareGreeterServer({ tls, interceptors });
-  const calls = () => "stats" in server ? server.stats.total : 0;
-  const stats = (): ServerStats => {
-    const memory = Deno.memoryUsage();
-    const cpu = process.cpuUsage();
-    return {
-      rss: memory.rss,
-      heapUsed: memory.heapUsed,
-      heapTotal: memory.heapTotal,
-      external: memory.external,
-      cpuUserUs: cpu.user,
-      cpuSystemUs: cpu.system,
-      calls: calls(),
-    };
-  };
+  const server = await startVariant(spec);
   const out = (value: unknown) => console.log(JSON.stringify(value));
   out({ port: server.port });
   for await (const line of lines) {
-    if (line === "stats") out(stats());
+    if (line === "stats") out(stats(server));
     else if (line === "gc") {
-      const gc = (globalThis as { gc?: () => void }).gc;
-      for (let i = 0; i < 3; i++) {
-        gc?.();
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      out(stats());
+      await collectGarbage();
+      out(stats(server));
     } else if (line === "quit") break;
   }
   await server.shutdown();
 }
 
-if (import.meta.main) await serve();
+if (import.meta.main) await serveVariant();

@@ -1,0 +1,99 @@
+/**
+ * The parent side of the variant server: starts `variant_server.ts` in a
+ * child Deno process and speaks its stdin/stdout protocol.
+ *
+ * @module
+ */
+import { readLines } from "./_read_lines.ts";
+import type { BenchServerSpec, ServerStats } from "./variant_server.ts";
+
+/** A running child server, from {@linkcode spawnBenchServer}. */
+export interface BenchServerProcess extends AsyncDisposable {
+  /** The port it listens on (127.0.0.1). */
+  readonly port: number;
+  /** The child's own memory and CPU figures. */
+  stats(): Promise<ServerStats>;
+  /** Forces a full garbage collection in the child, then reports {@linkcode stats}. */
+  gcStats(): Promise<ServerStats>;
+  /** Shuts the child down and waits for it to exit. */
+  close(): Promise<void>;
+}
+
+/** How to start the child. */
+export interface SpawnOptions {
+  /** Write a V8 CPU profile (`.cpuprofile`) of the child into this directory on exit. */
+  cpuProfileDir?: string;
+}
+
+/**
+ * Starts `spec` in a child Deno process and resolves once it listens.
+ *
+ * @param spec what to serve
+ * @param options profiling
+ * @returns the child; close (or `await using`) it when done
+ *
+ * @example
+ * ```ts
+ * await using server = await spawnBenchServer({ variant: "bare", cert, key, secret, issuer, audience });
+ * console.log(server.port, (await server.stats()).rss);
+ * ```
+ */
+export async function spawnBenchServer(
+  spec: BenchServerSpec,
+  options: SpawnOptions = {},
+): Promise<BenchServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-net=127.0.0.1",
+      "--allow-read",
+      `--allow-write=${spec.logFile ?? "/dev/null"}`,
+      "--allow-env",
+      "--allow-sys",
+      "--v8-flags=--expose-gc",
+      ...(options.cpuProfileDir === undefined
+        ? []
+        : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]),
+      new URL("./variant_server.ts", import.meta.url).pathname,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const encoder = new TextEncoder();
+  const lines = readLines(child.stdout);
+  const send = async (text: string) => await writer.write(encoder.encode(`${text}\n`));
+  const receive = async <T>(): Promise<T> => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error("bench server exited unexpectedly");
+    return JSON.parse(value) as T;
+  };
+  await send(JSON.stringify(spec));
+  const { port } = await receive<{ port: number }>();
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      await send("quit").catch(() => {});
+      await writer.close().catch(() => {});
+      await child.status;
+      // Drain what is left so the stdout resource closes.
+      for await (const _ of lines);
+    })();
+    return closed;
+  };
+  return {
+    port,
+    async stats() {
+      await send("stats");
+      return await receive<ServerStats>();
+    },
+    async gcStats() {
+      await send("gc");
+      return await receive<ServerStats>();
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
