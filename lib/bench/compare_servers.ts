@@ -1,6 +1,6 @@
 /**
  * Side-by-side server comparison for the bench scripts: every variant runs
- * in its own child process (see `bench_server.ts`) at the same time, and the
+ * in its own child process (see `variant_server.ts`) at the same time, and the
  * load generator (this process) takes turns on them, round after round, with
  * the order rotated each round. Each round gives one ratio per variant to the
  * baseline (the first variant), so slow drifts of a noisy machine hit both
