@@ -20,6 +20,7 @@ import {
   type GreeterConnection,
 } from "../client/greeter_client.ts";
 import type { TokenProvider } from "../client/token_provider.ts";
+import type { IdentityMaterial } from "./identity_material.ts";
 import { formatJsonReport } from "./report/json_report.ts";
 import { formatJunitReport } from "./report/junit_report.ts";
 import { exitCodeOf, type RunReport, type ScenarioResult } from "./report/run_report.ts";
@@ -49,6 +50,8 @@ export interface ScenarioContextOptions {
   allowTokenOverPlaintext?: boolean;
   /** JWT secret, for scenarios that mint tokens with chosen claims. */
   secret?: Uint8Array;
+  /** OpenID provider material, for the identity scenarios (see `identity_material.ts`). */
+  identity?: IdentityMaterial;
   /** `iss` the server expects. @default "greeter" */
   issuer?: string;
   /** `aud` the server expects. @default "helloworld.Greeter" */
@@ -113,6 +116,7 @@ export function createScenarioContext(options: ScenarioContextOptions): OwnedSce
     ...(noTokenReason === undefined ? {} : { noTokenReason }),
     mayAttachToken,
     ...(secret === undefined ? {} : { secret }),
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
     issuer,
     audience,
     subject,
@@ -284,9 +288,50 @@ function unmetNeed(
           return "needs the JWT secret to mint tokens with chosen claims (only a token was given)";
         }
         break;
+      default: {
+        const reason = unmetIdentityNeed(need, ctx.identity);
+        if (reason !== undefined) return reason;
+      }
     }
   }
   return undefined;
+}
+
+/** Why the run's provider material cannot meet an identity need, or `undefined`. */
+function unmetIdentityNeed(
+  need: ScenarioNeed,
+  identity: IdentityMaterial | undefined,
+): string | undefined {
+  if (identity === undefined) {
+    return "needs an OpenID provider (GREETER_OIDC_ISSUER or GREETER_JWT_JWKS_URL)";
+  }
+  switch (need) {
+    case "provider-keys":
+      return identity.publicKeys.length === 0 ? "the provider publishes no keys" : undefined;
+    case "client-credentials":
+      return identity.requestToken === undefined
+        ? "needs client credentials (GREETER_OAUTH_CLIENT_ID and its secret)"
+        : undefined;
+    case "required-scope":
+      return identity.requiredScope === undefined
+        ? "needs the scope the server requires (GREETER_HARNESS_REQUIRED_SCOPE)"
+        : undefined;
+    case "signing-key":
+      return identity.signingKeys.length === 0
+        ? "needs a private key the provider publishes (GREETER_HARNESS_PROVIDER_KEYS); " +
+          "only client credentials were given"
+        : undefined;
+    case "two-signing-keys":
+      return identity.signingKeys.length < 2
+        ? "needs two published private keys (a rotation under way; GREETER_HARNESS_PROVIDER_KEYS)"
+        : undefined;
+    case "retired-key":
+      return identity.retiredKeys.length === 0
+        ? "needs a private key the provider no longer publishes (GREETER_HARNESS_PROVIDER_KEYS)"
+        : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** Where {@linkcode runScenariosCommand} writes. */

@@ -6,6 +6,7 @@
 import { authScenarios } from "./auth.ts";
 import { expiryScenarios } from "./expiry.ts";
 import { healthScenarios } from "./health.ts";
+import { identityScenarios } from "./identity.ts";
 import { lifecycleScenarios } from "./lifecycle.ts";
 import { limitScenarios } from "./limits.ts";
 import { patternScenarios } from "./patterns.ts";
@@ -17,7 +18,7 @@ export type { Scenario, ScenarioContext, ScenarioOutcome } from "./scenario.ts";
 
 /**
  * Every scenario, grouped: patterns, auth, validation, limits, lifecycle,
- * TLS, expiry, health. Names are unique and stable.
+ * TLS, expiry, health, identity. Names are unique and stable.
  *
  * @example
  * ```ts
@@ -34,5 +35,6 @@ export function allScenarios(): Scenario[] {
     ...tlsScenarios(),
     ...expiryScenarios(),
     ...healthScenarios(),
+    ...identityScenarios(),
   ];
 }

@@ -10,6 +10,7 @@
  */
 import type { ChannelTlsMaterial } from "../../client/credentials.ts";
 import type { GreeterClientOptions, GreeterConnection } from "../../client/greeter_client.ts";
+import type { IdentityMaterial } from "../identity_material.ts";
 
 /** Scenario groups, in report order. */
 export type ScenarioGroup =
@@ -20,16 +21,33 @@ export type ScenarioGroup =
   | "lifecycle"
   | "tls"
   | "expiry"
-  | "health";
+  | "health"
+  | "identity";
 
 /**
  * What a scenario needs from the run:
  * - `token`: a valid token that may be sent (TLS, or plaintext with the opt-in);
  * - `send-token`: permission to put an `authorization` header on the wire;
  * - `secret`: the JWT secret, to mint tokens with chosen claims;
- * - `tls`: a TLS target.
+ * - `tls`: a TLS target;
+ * - `provider-keys`: the OpenID provider's published public keys;
+ * - `client-credentials`: a way to get provider tokens with chosen scopes;
+ * - `required-scope`: the scope the server requires for `SayHello`;
+ * - `signing-key`: a private key the provider publishes (to mint with chosen claims);
+ * - `two-signing-keys`: two such keys (a rotation under way);
+ * - `retired-key`: a private key the provider no longer publishes.
  */
-export type ScenarioNeed = "token" | "send-token" | "secret" | "tls";
+export type ScenarioNeed =
+  | "token"
+  | "send-token"
+  | "secret"
+  | "tls"
+  | "provider-keys"
+  | "client-credentials"
+  | "required-scope"
+  | "signing-key"
+  | "two-signing-keys"
+  | "retired-key";
 
 /** What a scenario saw. */
 export interface ScenarioOutcome {
@@ -117,6 +135,8 @@ export interface ScenarioContext {
   readonly bare: GreeterConnection;
   /** JWT secret, when known. */
   readonly secret?: Uint8Array;
+  /** OpenID provider material, when the server under test verifies provider tokens. */
+  readonly identity?: IdentityMaterial;
   /** `iss` the server expects. */
   readonly issuer: string;
   /** `aud` the server expects. */
