@@ -65,7 +65,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return fail(error);
   }
   const { server } = served;
-  log.info("Greeter listening on {address} ({transport}, {auth}, {env})", {
+  log.info("Greeter listening on {address} ({transport}, {auth}, {env}); admin {admin}", {
     ...describeServed(served),
     env: config.env,
   });

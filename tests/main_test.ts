@@ -92,7 +92,7 @@ async function spawnProductionServer(extraArgs: string[] = []) {
   await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
   await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
   const child = new Deno.Command(Deno.execPath(), {
-    args: serverArgs(["--port", "0", "--log-format", "json", ...extraArgs]),
+    args: serverArgs(["--port", "0", "--admin-port", "0", "--log-format", "json", ...extraArgs]),
     cwd: "/",
     env: {
       GREETER_ENV: "production",
@@ -114,7 +114,7 @@ async function spawnProductionServer(extraArgs: string[] = []) {
         buffered = buffered.slice(newline + 1);
         const record = JSON.parse(line);
         logs.push(record);
-        // The message is the template; the values (method, signal...) are fields.
+        // The message is the rendered text; the template and the values are fields.
         if (pattern.test(`${record.message} ${JSON.stringify(record)}`)) return record;
         continue;
       }
@@ -206,4 +206,41 @@ Deno.test("server cuts off in-flight calls at a second signal during the drain",
   const status = await ended;
   assert.notEqual(status.code, grpc.status.OK);
   assert.ok(replies.length < 50, `the stream was cut off after ${replies.length} replies`);
+});
+
+Deno.test("server reports its admin endpoint at start-up, and /readyz turns 503 while it drains", async () => {
+  await using server = await spawnProductionServer(["--stream-interval", "200"]);
+  const admin = String(server.listening.admin);
+  assert.match(admin, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const get = async (path: string) => {
+    const response = await fetch(`${admin}${path}`);
+    return { status: response.status, body: await response.text() };
+  };
+  assert.equal((await get("/readyz")).status, 200);
+  await new Promise<void>((resolve, reject) =>
+    server.client.SayHello(
+      { name: "m" },
+      server.metadata,
+      (error) => error ? reject(error) : resolve(),
+    )
+  );
+  const metrics = await get("/metrics");
+  assert.match(
+    metrics.body,
+    /^grpc_server_handled_total\{grpc_type="unary",grpc_service="helloworld.Greeter",grpc_method="SayHello",grpc_code="OK"\} 1$/m,
+  );
+  assert.match(metrics.body, /^process_resident_memory_bytes \d+/m);
+
+  const stream = server.client.SayHelloStream({ name: "slow", count: 50 }, server.metadata);
+  const first = new Promise((resolve) => stream.once("data", resolve));
+  stream.on("error", () => {});
+  await first;
+  server.child.kill("SIGTERM");
+  await server.nextLog(/received: draining/);
+  assert.deepEqual(await get("/readyz"), { status: 503, body: "shutting down\n" });
+  assert.equal((await get("/healthz")).status, 200, "alive while draining");
+  server.child.kill("SIGTERM");
+  await server.nextLog(/^shutdown/);
+  assert.equal((await server.child.status).code, 0);
+  await assert.rejects(fetch(`${admin}/healthz`), "the admin endpoint closes with the server");
 });

@@ -35,7 +35,7 @@ export async function runDemo(args: readonly string[], io: CommandIo): Promise<n
   // warnings (rejected tokens, invalid names) that would bury the report.
   await using _logging = await setupLogging({ level: "error" });
   const { server, material } = await serveFromConfig(
-    loadServerConfig(["--host", "127.0.0.1", "--port", "0"], {}),
+    loadServerConfig(["--host", "127.0.0.1", "--port", "0", "--admin-port", "0"], {}),
     greeterLogger("server"),
   );
   try {

@@ -8,6 +8,8 @@
  */
 import type { LogLevel } from "@logtape/logtape";
 import {
+  DEFAULT_ADMIN_HOST,
+  DEFAULT_ADMIN_PORT,
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_HOST,
@@ -75,9 +77,25 @@ export interface ServerConfig {
   readonly streamIntervalMs: number;
   /** Run even on a Deno release known to crash. */
   readonly allowUnsupportedDeno: boolean;
+  /** Server reflection: `on` (no token), `auth` (token needed) or `off`. */
+  readonly reflection: "on" | "auth" | "off";
+  /** Admin endpoint (metrics, health probes) address; `null` when turned off. */
+  readonly admin: { readonly host: string; readonly port: number } | null;
 }
 
 const blank = (value: string) => value.trim() === "" ? "must not be blank" : undefined;
+
+/** A host name or IP address, IPv6 optionally in brackets. */
+function hostCheck(value: string): string | undefined {
+  const host = unbracket(value);
+  return host.trim() === "" || /[\s/]/.test(host)
+    ? `must be a host name or IP address, got ${JSON.stringify(value)}`
+    : undefined;
+}
+
+function unbracket(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
 
 /**
  * Every server setting: flag, environment variable, kind, range, default and
@@ -92,12 +110,7 @@ export const SERVER_SETTINGS = {
     default: DEFAULT_HOST,
     valueName: "HOST",
     help: "listen address (::1 and 0.0.0.0 work too)",
-    check: (value) => {
-      const host = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
-      return host.trim() === "" || /[\s/]/.test(host)
-        ? `must be a host name or IP address, got ${JSON.stringify(value)}`
-        : undefined;
-    },
+    check: hostCheck,
   },
   port: {
     flag: "port",
@@ -223,6 +236,40 @@ export const SERVER_SETTINGS = {
     valueName: "MS",
     help: "pause between SayHelloStream replies, in ms (0-60000)",
   },
+  reflection: {
+    flag: "reflection",
+    env: "GREETER_REFLECTION",
+    kind: "enum",
+    choices: ["on", "auth", "off"],
+    default: "on",
+    help: "server reflection: on (no token needed; it shows only the schema), auth, or off",
+  },
+  admin: {
+    flag: "admin",
+    env: "GREETER_ADMIN",
+    kind: "enum",
+    choices: ["on", "off"],
+    default: "on",
+    help: "admin endpoint (plaintext HTTP: /metrics, /healthz, /readyz): on or off",
+  },
+  adminHost: {
+    flag: "admin-host",
+    env: "GREETER_ADMIN_HOST",
+    kind: "string",
+    default: DEFAULT_ADMIN_HOST,
+    valueName: "HOST",
+    help: "admin endpoint address (0.0.0.0 for Kubernetes probes)",
+    check: hostCheck,
+  },
+  adminPort: {
+    flag: "admin-port",
+    env: "GREETER_ADMIN_PORT",
+    kind: "int",
+    min: 0,
+    max: 65535,
+    default: DEFAULT_ADMIN_PORT,
+    help: "admin endpoint port, 0-65535 (0 picks a free one)",
+  },
   basic: {
     flag: "basic",
     kind: "switch",
@@ -333,6 +380,10 @@ export function loadServerConfig(
     drainTimeoutMs: values.drainTimeoutMs,
     streamIntervalMs: values.streamIntervalMs,
     allowUnsupportedDeno: values.allowUnsupportedDeno,
+    reflection: values.reflection,
+    admin: values.admin === "off"
+      ? null
+      : { host: unbracket(values.adminHost), port: values.adminPort },
   };
   return deepFreeze(config);
 }

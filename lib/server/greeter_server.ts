@@ -18,7 +18,8 @@ import {
 } from "./interceptors/interceptor_chain.ts";
 import type { CallStats } from "./interceptors/logging.ts";
 import { greeterLogger } from "../shared/log.ts";
-import type { ServerMetrics } from "./metrics.ts";
+import { createServerMetrics, type ServerMetrics } from "./metrics.ts";
+import { type RunningAdminServer, startAdminServer } from "./admin_server.ts";
 import { addReflection, REFLECTION_SERVICES } from "./reflection.ts";
 import { DEFAULT_PUBLIC_SERVICES } from "./interceptors/auth.ts";
 import { GREETER_SERVICE_NAME, loadGreeterProto } from "../shared/proto.ts";
@@ -57,8 +58,19 @@ export interface GreeterServerOptions {
    * it out. @default "public"
    */
   reflection?: ReflectionMode;
-  /** Where calls are counted (`createServerMetrics()`); absent counts nothing. @default null */
+  /**
+   * Where calls are counted (`createServerMetrics()`). Absent: a new one when
+   * the admin endpoint is on, otherwise nothing is counted.
+   * @default null
+   */
   metrics?: ServerMetrics | null;
+  /**
+   * The admin endpoint (`/metrics`, `/healthz`, `/readyz`) on its own
+   * plaintext HTTP port; it closes when the shutdown has finished, so
+   * `/readyz` answers 503 through the whole drain. `null` or absent: none.
+   * @default null
+   */
+  admin?: { host?: string; port?: number } | null;
   /**
    * Tracing: absent means on exactly when Deno's OpenTelemetry is on
    * (`OTEL_DENO=true`); `false` turns it off. @default on when tracingEnabled()
@@ -93,6 +105,10 @@ export interface RunningGreeterServer extends AsyncDisposable {
   readonly stats: Readonly<CallStats>;
   /** True while the server takes calls (health `SERVING`); false once shutdown has begun. */
   readonly serving: boolean;
+  /** The admin endpoint's base URL (`http://127.0.0.1:9464`), when it is on. */
+  readonly adminUrl?: string;
+  /** What the server counts, when it counts (admin endpoint on, or metrics given). */
+  readonly metrics?: ServerMetrics;
   /** Stops accepting calls, drains in-flight ones, then force-closes. Idempotent. */
   shutdown(): Promise<ShutdownSummary>;
   /** Like {@linkcode shutdown}, but cuts off in-flight calls now (a drain under way ends early). */
@@ -151,7 +167,8 @@ export async function startGreeterServer(
   const stats: CallStats = { active: 0, total: 0 };
 
   const reflection = options.reflection ?? "public";
-  const metrics = options.metrics ?? null;
+  const admin = options.admin ?? null;
+  const metrics = options.metrics ?? (admin === null ? null : createServerMetrics());
   // Reflection is open unless the operator asks for a token (or turns it off).
   const auth = options.auth === null ? null : {
     ...options.auth,
@@ -208,6 +225,20 @@ export async function startGreeterServer(
       } else resolve(bound);
     });
   });
+  let adminServer: RunningAdminServer | undefined;
+  if (admin !== null) {
+    try {
+      adminServer = startAdminServer({
+        ...admin,
+        metrics: metrics ?? undefined,
+        ready: () => serving,
+        logger: logger.getChild("admin"),
+      });
+    } catch (error) {
+      server.forceShutdown();
+      throw new ListenError((error as Error).message);
+    }
+  }
 
   const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   let stopping: Promise<ShutdownSummary> | undefined;
@@ -234,6 +265,7 @@ export async function startGreeterServer(
           resolve(true);
         });
       });
+      await adminServer?.shutdown();
       return {
         graceful,
         inFlightAtStart,
@@ -257,6 +289,8 @@ export async function startGreeterServer(
     get serving() {
       return serving;
     },
+    adminUrl: adminServer?.url,
+    metrics: metrics ?? undefined,
     shutdown,
     forceShutdown,
     async [Symbol.asyncDispose]() {

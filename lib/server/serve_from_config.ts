@@ -8,7 +8,19 @@ import type { Logger } from "@logtape/logtape";
 import { ConfigError } from "../cli/config_error.ts";
 import type { ServerConfig } from "./config.ts";
 import { resolveServerMaterial, type ServerMaterial } from "./material.ts";
-import { ListenError, type RunningGreeterServer, startGreeterServer } from "./greeter_server.ts";
+import {
+  ListenError,
+  type ReflectionMode,
+  type RunningGreeterServer,
+  startGreeterServer,
+} from "./greeter_server.ts";
+
+/** `GREETER_REFLECTION` values to the server's reflection modes. */
+const REFLECTION_MODES: Record<ServerConfig["reflection"], ReflectionMode> = {
+  on: "public",
+  auth: "authenticated",
+  off: "off",
+};
 
 /** A started server and the material it runs with. */
 export interface Served {
@@ -55,6 +67,8 @@ export async function serveFromConfig(
       maxReceiveMessageBytes: config.maxMessageBytes,
       drainTimeoutMs: config.drainTimeoutMs,
       streamIntervalMs: config.streamIntervalMs,
+      reflection: REFLECTION_MODES[config.reflection],
+      admin: config.admin,
       logger,
     });
     return { server, material };
@@ -70,5 +84,6 @@ export function describeServed({ server, material }: Served): Record<string, str
     address: server.address,
     transport: material.tls === null ? "plaintext" : material.tls.clientCa ? "mTLS" : "TLS",
     auth: material.auth === null ? "no auth" : "JWT auth",
+    admin: server.adminUrl ?? "off",
   };
 }

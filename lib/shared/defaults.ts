@@ -14,6 +14,13 @@ export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.
 export const DEFAULT_HOST = "127.0.0.1";
 /** Default listen / target port. */
 export const DEFAULT_PORT = 50051;
+/** Admin endpoint (metrics, health probes) address: loopback unless the operator opens it. */
+export const DEFAULT_ADMIN_HOST = "127.0.0.1";
+/**
+ * Admin endpoint port: 9464, the port OpenTelemetry's Prometheus exporters
+ * use, so it does not collide with Prometheus itself (9090).
+ */
+export const DEFAULT_ADMIN_PORT = 9464;
 /** Default `iss` of tokens, and the issuer the server requires. */
 export const DEFAULT_JWT_ISSUER = "greeter";
 /** Default `aud` of tokens, and the audience the server requires. */

@@ -68,7 +68,7 @@ export interface LoggingOptions {
 export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncDisposable> {
   const format = options.format ?? "text";
   const formatter = format === "json"
-    ? getJsonLinesFormatter({ properties: "flatten", message: "template" })
+    ? createJsonLinesFormatter()
     : getTextFormatter({ timestamp: "date-time-tz", value: renderBareValue });
   const sink = options.sink ??
     createBatchingSink(options.stream ?? Deno.stderr.writable, formatter);
@@ -107,6 +107,35 @@ export function renderBareValue(value: unknown, inspect: (value: unknown) => str
     default:
       return value === null ? "null" : inspect(value);
   }
+}
+
+/**
+ * JSON lines for log collectors: `message` is the rendered text (what the
+ * text format shows), `template` is the message template, and every value is
+ * a field of its own, so collectors can both show the line and group lines by
+ * template or filter on any value.
+ *
+ * @example
+ * ```ts
+ * // {"@timestamp":"…","level":"INFO","message":"call /x/Y","logger":"greeter.test",
+ * //  "template":"call {method}","method":"/x/Y"}
+ * const format = createJsonLinesFormatter();
+ * ```
+ */
+export function createJsonLinesFormatter(): TextFormatter {
+  const json = getJsonLinesFormatter({ properties: "flatten", message: "template" });
+  const inspect = (value: unknown) => Deno.inspect(value);
+  return (record) => {
+    let text = "";
+    for (let i = 0; i < record.message.length; i++) {
+      const part = record.message[i];
+      text += i % 2 === 0 ? String(part) : renderBareValue(part, inspect);
+    }
+    const template = typeof record.rawMessage === "string"
+      ? record.rawMessage
+      : record.rawMessage.join("{}");
+    return json({ ...record, rawMessage: text, properties: { template, ...record.properties } });
+  };
 }
 
 /** Records a {@linkcode createBatchingSink} holds; past this the oldest are dropped. */

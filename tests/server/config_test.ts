@@ -184,3 +184,41 @@ Deno.test("README configuration table matches the server settings table", async 
     "regenerate the table from SERVER_SETTINGS",
   );
 });
+
+Deno.test("server config turns the admin endpoint and reflection on by default, on loopback port 9464", () => {
+  const config = loadServerConfig([], {});
+  assert.deepEqual(config.admin, { host: "127.0.0.1", port: 9464 });
+  assert.equal(config.reflection, "on");
+});
+
+Deno.test("server config reads the admin and reflection settings from flags and environment", () => {
+  const config = loadServerConfig(["--admin-port", "0", "--reflection=auth"], {
+    GREETER_ADMIN_HOST: "[::1]",
+    GREETER_ADMIN_PORT: "9999",
+  });
+  assert.deepEqual(config.admin, { host: "::1", port: 0 });
+  assert.equal(config.reflection, "auth");
+  assert.equal(loadServerConfig([], { GREETER_ADMIN: "off" }).admin, null);
+  assert.equal(loadServerConfig(["--reflection", "off"], {}).reflection, "off");
+});
+
+const adminMistakes: [string, string[], Record<string, string>, RegExp][] = [
+  [
+    "an admin port out of range",
+    ["--admin-port", "70000"],
+    {},
+    /--admin-port must be a whole number/,
+  ],
+  ["an unknown admin switch", [], { GREETER_ADMIN: "maybe" }, /GREETER_ADMIN/],
+  ["a blank admin host", ["--admin-host", " "], {}, /--admin-host/],
+  ["an unknown reflection mode", [], { GREETER_REFLECTION: "public" }, /GREETER_REFLECTION/],
+];
+for (const [what, args, env, expected] of adminMistakes) {
+  Deno.test(`server config refuses ${what}, naming the setting`, () => {
+    assert.throws(() => loadServerConfig(args, env), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, expected);
+      return true;
+    });
+  });
+}

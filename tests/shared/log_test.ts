@@ -101,7 +101,8 @@ Deno.test("setupLogging writes JSON lines with flattened properties when asked",
     greeterLogger("test").info("call {method}", { method: "/x/Y", sub: "alice" });
   }
   const line = JSON.parse(chunks.join("").trim());
-  assert.equal(line.message, "call {method}"); // the template: values are fields
+  assert.equal(line.message, "call /x/Y"); // rendered, as the text format shows it
+  assert.equal(line.template, "call {method}"); // and the template and values as fields
   assert.equal(line.method, "/x/Y");
   assert.equal(line.sub, "alice");
   assert.equal(line.level, "INFO");
