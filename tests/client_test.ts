@@ -129,7 +129,7 @@ const HELP: { name: string; text: RegExp }[] = [
   {
     name: "warns that --token is visible and recommends GREETER_TOKEN or --token-file",
     text:
-      /--token JWT[^]*visible to other\s+processes[^]*echoed by deno task[^]*GREETER_TOKEN or --token-file/,
+      /--token JWT[^]*visible\s+to\s+other\s+processes[^]*echoed\s+by\s+deno\s+task[^]*GREETER_TOKEN\s+or\s+--token-file/,
   },
   {
     name: "points bench at its own help",

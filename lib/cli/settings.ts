@@ -555,20 +555,28 @@ export function flagSyntax(setting: Setting): string {
   return valueName === "" ? `--${setting.flag}` : `--${setting.flag} ${valueName}`;
 }
 
+/** A row's help prefixed with the subcommands it belongs to (`scenarios: print ...`). */
+function scopedHelp(setting: Setting): string {
+  return setting.commands === undefined
+    ? setting.help
+    : `${setting.commands.join(", ")}: ${setting.help}`;
+}
+
 /** Help line of a row: the text, its subcommands, its variable and its default. */
 export function helpText(setting: Setting): string {
-  const scope = setting.commands === undefined ? "" : `${setting.commands.join(", ")}: `;
   const fallback = defaultText(setting);
   const env = setting.env === undefined || setting.flag === undefined ? "" : ` [${setting.env}]`;
-  return `${scope}${setting.help}${env}${fallback === undefined ? "" : ` (default ${fallback})`}`;
+  return `${scopedHelp(setting)}${env}${fallback === undefined ? "" : ` (default ${fallback})`}`;
 }
 
 /**
- * One `--help` line per row: the flag and its value, then the help text, the
- * environment variable in brackets and the default.
+ * The `--help` lines of a table: per row, the flag and its value, then the
+ * help text, the environment variable in brackets and the default, wrapped
+ * at `lineWidth` with continuation lines indented to the help column.
  *
  * @param table the command's settings
  * @param width column where the help text starts
+ * @param lineWidth longest line, where the help text wraps
  * @returns the lines, indented by two spaces
  *
  * @example
@@ -576,10 +584,17 @@ export function helpText(setting: Setting): string {
  * console.log(["Usage: deno task server [flags]", "", ...usageLines(SERVER_SETTINGS)].join("\n"));
  * ```
  */
-export function usageLines(table: SettingsTable, width = 32): string[] {
-  return Object.values(table).map((setting) => {
+export function usageLines(table: SettingsTable, width = 32, lineWidth = 100): string[] {
+  return Object.values(table).flatMap((setting) => {
     const left = `  ${flagSyntax(setting)}`;
-    return `${left.length < width ? left.padEnd(width) : `${left}  `}${helpText(setting)}`;
+    const lines = [left.length < width ? left.padEnd(width) : `${left}  `];
+    for (const word of helpText(setting).split(" ")) {
+      const last = lines[lines.length - 1];
+      const fresh = last.trim() === "" || last.length === width || last.endsWith("  ");
+      if (!fresh && last.length + 1 + word.length > lineWidth) lines.push(" ".repeat(width) + word);
+      else lines[lines.length - 1] = fresh ? last + word : `${last} ${word}`;
+    }
+    return lines;
   });
 }
 
@@ -601,7 +616,7 @@ export function markdownRows(table: SettingsTable): string[][] {
         : setting.defaultText === undefined
         ? `\`${fallback}\``
         : fallback,
-      setting.help,
+      scopedHelp(setting),
     ];
   });
 }

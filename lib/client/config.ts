@@ -202,7 +202,7 @@ export const CLIENT_SETTINGS = {
     kind: "string",
     valueName: "JWT",
     help: "use this bearer token; a flag is visible to other processes (ps) and echoed by " +
-      "deno task (CI logs): prefer GREETER_TOKEN or --token-file",
+      "deno task: prefer GREETER_TOKEN or --token-file",
   },
   tokenFile: {
     flag: "token-file",
@@ -218,6 +218,7 @@ export const CLIENT_SETTINGS = {
     help: "HMAC secret to mint tokens with (no flag, so it never shows in ps)",
   },
   jwtSecretFile: {
+    flag: "jwt-secret-file",
     env: "GREETER_JWT_SECRET_FILE",
     kind: "path",
     help: "file holding the HMAC secret (its bytes, less one trailing line break)",
@@ -398,24 +399,27 @@ export function loadClientConfig(
 
   const { issuer, audience, subject, ttlSeconds, deadlineMs } = values;
 
-  // The secret: GREETER_JWT_SECRET (UTF-8 text), else the development secret file if present.
+  // The secret: GREETER_JWT_SECRET (UTF-8 text), or the secret file, else the development
+  // secret file if present.
   let secret: Uint8Array | undefined;
   let secretSource: string | undefined;
   const envSecret = values.jwtSecret;
-  const envSecretFile = values.jwtSecretFile;
-  if (envSecret !== undefined && envSecretFile !== undefined) {
-    throw new ConfigError("GREETER_JWT_SECRET and GREETER_JWT_SECRET_FILE are both set: give one");
+  const secretFilePath = values.jwtSecretFile;
+  if (envSecret !== undefined && secretFilePath !== undefined) {
+    throw new ConfigError(
+      `GREETER_JWT_SECRET and ${label("jwtSecretFile")} are both set: give one`,
+    );
   }
   if (envSecret !== undefined) {
     secret = new TextEncoder().encode(envSecret);
     secretSource = "GREETER_JWT_SECRET";
-  } else if (envSecretFile !== undefined) {
+  } else if (secretFilePath !== undefined) {
     // Read as the server reads it (lib/auth/secret_file.ts): the file's bytes
     // less one trailing line break, so a binary key survives intact.
     secret = secretFromFileBytes(
-      readRequired(readBytes, envSecretFile, "GREETER_JWT_SECRET_FILE"),
+      readRequired(readBytes, secretFilePath, label("jwtSecretFile")),
     );
-    secretSource = envSecretFile;
+    secretSource = secretFilePath;
   } else {
     const devSecretFile = options.devSecretFile ?? DEV_SECRET_FILE;
     const bytes = readOptional(readBytes, devSecretFile, "development JWT secret");

@@ -418,3 +418,29 @@ Deno.test("settings of the comparison scripts accept --duration 4s and a bare 4 
   });
   assert.throws(() => scriptOptions(["--duration", "4x"]), ConfigError);
 });
+
+/** The cells of each Markdown table in the README's configuration section, in order. */
+async function readmeConfigurationTables(): Promise<string[][][]> {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const start = readme.indexOf("## Configuration");
+  const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
+  const tables: string[][][] = [];
+  let rows: string[][] | undefined;
+  for (const line of section.split("\n")) {
+    if (!line.startsWith("|")) {
+      rows = undefined;
+      continue;
+    }
+    if (rows === undefined) tables.push(rows = []); // the header line
+    else if (!/^\|[\s|:-]+\|$/.test(line)) {
+      rows.push(line.slice(1, -1).split("|").map((cell) => cell.trim()));
+    }
+  }
+  return tables;
+}
+
+Deno.test("README configuration tables are the server's and the client's settings tables", async () => {
+  const [server, client] = await readmeConfigurationTables();
+  assert.deepEqual(server, markdownRows(SERVER_SETTINGS), "regenerate from SERVER_SETTINGS");
+  assert.deepEqual(client, markdownRows(CLIENT_SETTINGS), "regenerate from CLIENT_SETTINGS");
+});

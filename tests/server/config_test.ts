@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../lib/cli/config_error.ts";
-import { flagSyntax, markdownRows } from "../../lib/cli/settings.ts";
+import { flagSyntax } from "../../lib/cli/settings.ts";
 import {
   loadServerConfig,
   SERVER_ENV_NAMES,
@@ -166,23 +166,6 @@ Deno.test("every server variable is allowed by the server and demo permission se
       );
     }
   }
-});
-
-Deno.test("README configuration table matches the server settings table", async () => {
-  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
-  const section = readme.slice(readme.indexOf("## Configuration"));
-  const lines = section.split("\n");
-  const first = lines.findIndex((line) => line.startsWith("| Variable"));
-  const rows: string[][] = [];
-  for (const line of lines.slice(first + 2)) {
-    if (!line.startsWith("|")) break;
-    rows.push(line.slice(1, -1).split("|").map((cell) => cell.trim()));
-  }
-  assert.deepEqual(
-    rows,
-    markdownRows(SERVER_SETTINGS),
-    "regenerate the table from SERVER_SETTINGS",
-  );
 });
 
 Deno.test("server config turns the admin endpoint and reflection on by default, on loopback port 9464", () => {
