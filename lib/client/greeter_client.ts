@@ -28,6 +28,7 @@ import { ReplyQueue } from "./_reply_queue.ts";
 import { channelSecurity, type ChannelTlsMaterial } from "./credentials.ts";
 import { retryChannelOptions, type RetryOptions } from "./service_config.ts";
 import type { TokenProvider } from "./token_provider.ts";
+import { DEFAULT_CALL_DEADLINE_MS } from "../shared/defaults.ts";
 
 /** Options for {@linkcode createGreeterClient}. */
 export interface GreeterClientOptions {
@@ -43,7 +44,7 @@ export interface GreeterClientOptions {
    * @default false
    */
   allowTokenOverPlaintext?: boolean;
-  /** Deadline of a call that sets none, in milliseconds. @default 5000 */
+  /** Deadline of a call that sets none, in milliseconds. @default DEFAULT_CALL_DEADLINE_MS (5000) */
   deadlineMs?: number;
   /** Retry policy for `UNAVAILABLE`. @default {} (4 attempts, 100 ms initial backoff) */
   retry?: RetryOptions;
@@ -134,7 +135,7 @@ export interface GreeterConnection extends Disposable {
  */
 export function createGreeterClient(options: GreeterClientOptions): GreeterConnection {
   const now = options.now ?? Date.now;
-  const defaultDeadlineMs = options.deadlineMs ?? 5000;
+  const defaultDeadlineMs = options.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS;
   if (!(defaultDeadlineMs > 0)) throw new TypeError("deadlineMs must be positive");
   const provider = options.tokenProvider ?? null;
   if (provider !== null && options.tls === null && !options.allowTokenOverPlaintext) {

@@ -11,6 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { fileURLToPath } from "node:url";
 import { channelSecurity, type ChannelTlsMaterial } from "./credentials.ts";
+import { DEFAULT_CALL_DEADLINE_MS } from "../shared/defaults.ts";
 
 /** A health status as the server reports it. */
 export type ServingStatus = "UNKNOWN" | "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN";
@@ -23,7 +24,7 @@ export interface CheckHealthOptions {
   tls: ChannelTlsMaterial | null;
   /** Service to ask about; `""` is the server as a whole. @default "" */
   service?: string;
-  /** Deadline, in milliseconds. @default 5000 */
+  /** Deadline, in milliseconds. @default DEFAULT_CALL_DEADLINE_MS (5000) */
   deadlineMs?: number;
   /** Extra request metadata (the check needs no token). */
   metadata?: grpc.Metadata;
@@ -102,7 +103,7 @@ export async function checkHealth(options: CheckHealthOptions): Promise<ServingS
       client.Check(
         { service: options.service ?? "" },
         options.metadata ?? new grpc.Metadata(),
-        { deadline: new Date(now() + (options.deadlineMs ?? 5000)) },
+        { deadline: new Date(now() + (options.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS)) },
         (error, reply) => (error ? reject(error) : resolve(reply!.status)),
       );
     });

@@ -10,6 +10,7 @@
  */
 import * as jose from "jose";
 import { signToken } from "../auth/jwt.ts";
+import { DEFAULT_TOKEN_TTL_SECONDS } from "../shared/defaults.ts";
 
 /**
  * Produces a token; called on first use and whenever a refresh is due. A
@@ -159,7 +160,7 @@ export interface MintingTokenSourceOptions {
   audience: string;
   /** `sub` claim. @default "greeter-client" */
   subject?: string;
-  /** Lifetime of each token, in seconds. @default 3600 */
+  /** Lifetime of each token, in seconds. @default DEFAULT_TOKEN_TTL_SECONDS (3600) */
   ttlSeconds?: number;
   /** Clock, milliseconds since the epoch. @default Date.now */
   now?: () => number;
@@ -184,7 +185,7 @@ export function mintingTokenSource(options: MintingTokenSourceOptions): TokenSou
       issuer: options.issuer,
       audience: options.audience,
       subject: options.subject ?? "greeter-client",
-      ttlSeconds: options.ttlSeconds ?? 3600,
+      ttlSeconds: options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
 }

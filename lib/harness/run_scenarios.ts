@@ -35,6 +35,7 @@ import {
   type ScenarioNeed,
   type ScenarioTimings,
 } from "./scenarios/scenario.ts";
+import { DEFAULT_CALL_DEADLINE_MS } from "../shared/defaults.ts";
 
 /** Options for {@linkcode createScenarioContext}. */
 export interface ScenarioContextOptions {
@@ -58,7 +59,7 @@ export interface ScenarioContextOptions {
   audience?: string;
   /** `sub` of minted tokens. @default "greeter-conformance" */
   subject?: string;
-  /** Default call deadline, in milliseconds. @default 5000 */
+  /** Default call deadline, in milliseconds. @default DEFAULT_CALL_DEADLINE_MS (5000) */
   deadlineMs?: number;
   /** Timing knobs. @default DEFAULT_TIMINGS */
   timings?: Partial<ScenarioTimings>;
@@ -81,7 +82,7 @@ export type OwnedScenarioContext = ScenarioContext & AsyncDisposable;
  */
 export function createScenarioContext(options: ScenarioContextOptions): OwnedScenarioContext {
   const now = options.now ?? Date.now;
-  const deadlineMs = options.deadlineMs ?? 5000;
+  const deadlineMs = options.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS;
   const issuer = options.issuer ?? "greeter";
   const audience = options.audience ?? "helloworld.Greeter";
   const subject = options.subject ?? "greeter-conformance";

@@ -9,6 +9,7 @@ import type { Identity } from "../../auth/authz_policy.ts";
 import type { GreeterClaims } from "../../auth/jwt.ts";
 import type { HelloReply, HelloRequest__Output } from "../../shared/proto.ts";
 import { validCount, validName } from "./validation.ts";
+import { DEFAULT_STREAM_INTERVAL_MS } from "../../shared/defaults.ts";
 
 /** What a handler knows about its call. */
 export interface GreeterCallContext {
@@ -63,7 +64,7 @@ export function greeting(name: string): string {
  * ```
  */
 export function createGreeterService(options: GreeterServiceOptions = {}): GreeterService {
-  const interval = options.streamIntervalMs ?? 0;
+  const interval = options.streamIntervalMs ?? DEFAULT_STREAM_INTERVAL_MS;
   return {
     // deno-lint-ignore require-await
     async sayHello(request) {
