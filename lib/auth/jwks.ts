@@ -53,6 +53,11 @@ export interface KeySource {
   readonly description: string;
   /** Resolves once keys are loaded; rejects with the reason when the first load fails. */
   ready(): Promise<void>;
+  /**
+   * Loads the keys again now, whatever the cool-down (start-up retries);
+   * rejects with the reason when that fails. Cached keys are kept on failure.
+   */
+  refresh(): Promise<void>;
   /** Stops timers and releases the HTTP client. Idempotent. */
   close(): void;
 }
@@ -240,6 +245,10 @@ export function fileKeySource(options: FileKeySourceOptions): KeySource {
     async getKey(header) {
       if (set === undefined) await this.ready();
       return await resolveOrUnknown(set!, header);
+    },
+    refresh() {
+      loading = undefined;
+      return this.ready();
     },
     close() {},
   };
@@ -504,16 +513,15 @@ function remoteKeySource(
       firstLoad ??= refresh();
       return firstLoad;
     },
+    refresh,
     async getKey(header, signal) {
       if (closed) throw new KeySourceError("unavailable", "token signing keys unavailable");
       if (set !== undefined && set.has(header)) return await resolveOrUnknown(set, header);
       // Unknown kid (or no keys yet): refresh, unless one ran within the cool-down.
-      if (set === undefined || now() - lastAttempt >= cooldownMs || inFlight !== undefined) {
+      // With no keys at all (provider down at start), the cool-down applies too.
+      if (now() - lastAttempt >= cooldownMs || inFlight !== undefined) {
         try {
-          await waitFor(
-            set === undefined && firstLoad === undefined ? this.ready() : refresh(),
-            signal,
-          );
+          await waitFor(firstLoad === undefined ? this.ready() : refresh(), signal);
         } catch {
           // Provider down or too slow: fall through to the cached keys, if any.
         }

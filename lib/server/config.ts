@@ -20,7 +20,8 @@ import {
   DEFAULT_STREAM_INTERVAL_MS,
   MAX_CLOCK_TOLERANCE_SECONDS,
 } from "../shared/defaults.ts";
-import { MIN_SECRET_BYTES } from "../auth/jwt.ts";
+import { DEFAULT_MAX_LIFETIME_SECONDS, MIN_SECRET_BYTES } from "../auth/jwt.ts";
+import { ASYMMETRIC_ALGORITHMS, checkProviderUrl } from "../auth/jwks.ts";
 import { LOG_LEVELS, type LogFormat } from "../shared/log.ts";
 import { ConfigError } from "../cli/config_error.ts";
 import {
@@ -39,6 +40,22 @@ export type GreeterEnv = "development" | "production";
 
 /** What `main.ts` was asked to do. */
 export type ServerCommand = "serve" | "certs" | "help";
+
+/** Where the server's token-verification keys come from, and how they are kept fresh. */
+export interface ServerKeysConfig {
+  /** Which source. */
+  readonly kind: "oidc" | "jwks" | "file";
+  /** The issuer URL, JWKS URL or file path. */
+  readonly location: string;
+  /** CA certificate file for https to the provider, instead of the system roots. */
+  readonly caFile?: string;
+  /** Time one fetch may take, in ms. */
+  readonly fetchTimeoutMs: number;
+  /** Scheduled refresh, in ms. */
+  readonly refreshIntervalMs: number;
+  /** Least time between refreshes caused by unknown `kid`s, in ms. */
+  readonly minRefreshIntervalMs: number;
+}
 
 /** The validated server configuration. */
 export interface ServerConfig {
@@ -66,7 +83,18 @@ export interface ServerConfig {
     readonly audience: string;
     /** Allowed clock difference for `exp`, `nbf` and `iat`, in seconds (`--jwt-clock-skew`). */
     readonly clockToleranceSeconds: number;
+    /** Longest accepted token lifetime (`exp - iat`), in seconds. */
+    readonly maxLifetimeSeconds: number;
+    /** Accepted algorithms; absent: HS256 with a secret, every asymmetric one with keys. */
+    readonly algorithms?: readonly string[];
   };
+  /**
+   * Where public keys come from, when tokens are asymmetric (then there is no
+   * secret): an OpenID issuer, a JWKS URL or a local file.
+   */
+  readonly keys?: ServerKeysConfig;
+  /** Authorization policy file (JSON or YAML), when one is configured. */
+  readonly authzFile?: string;
   /** Log settings. */
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   /** Largest accepted message, in bytes. */
@@ -180,6 +208,81 @@ export const SERVER_SETTINGS = {
     default: DEFAULT_CLOCK_TOLERANCE_SECONDS,
     valueName: "SECONDS",
     help: `allowed clock difference for exp/nbf/iat, in seconds (0-${MAX_CLOCK_TOLERANCE_SECONDS})`,
+  },
+  jwtMaxLifetime: {
+    flag: "jwt-max-lifetime",
+    env: "GREETER_JWT_MAX_LIFETIME",
+    kind: "duration",
+    default: DEFAULT_MAX_LIFETIME_SECONDS * 1000,
+    minMs: 1000,
+    defaultText: "86400 s (one day)",
+    help: "longest accepted token lifetime (exp - iat), e.g. 60m or 3600",
+  },
+  jwtAlgorithms: {
+    flag: "jwt-algorithms",
+    env: "GREETER_JWT_ALGORITHMS",
+    kind: "list",
+    valueName: "ALGS",
+    defaultText: "HS256 (secret); RS256,PS256,ES256,EdDSA (public keys)",
+    help: "accepted token algorithms; HMAC and public-key ones never mix",
+  },
+  oidcIssuer: {
+    flag: "oidc-issuer",
+    env: "GREETER_OIDC_ISSUER",
+    kind: "string",
+    valueName: "URL",
+    help: "OpenID issuer: keys by discovery, iss must match (https, or http on loopback)",
+  },
+  jwtJwksUrl: {
+    flag: "jwt-jwks-url",
+    env: "GREETER_JWT_JWKS_URL",
+    kind: "string",
+    valueName: "URL",
+    help: "JWKS URL of the token signer (https, or http on loopback)",
+  },
+  jwtPublicKeyFile: {
+    flag: "jwt-public-key-file",
+    env: "GREETER_JWT_PUBLIC_KEY_FILE",
+    kind: "path",
+    help: "public key of the token signer: JWKS, JWK or PEM (read at start)",
+  },
+  oidcCa: {
+    flag: "oidc-ca",
+    env: "GREETER_OIDC_CA",
+    kind: "path",
+    defaultText: "system roots",
+    help: "CA certificate (PEM) trusted for https to the issuer or JWKS URL",
+  },
+  jwksTimeout: {
+    flag: "jwks-timeout",
+    env: "GREETER_JWKS_TIMEOUT",
+    kind: "duration",
+    default: 3000,
+    minMs: 100,
+    help: "time one fetch of discovery or keys may take",
+  },
+  jwksRefresh: {
+    flag: "jwks-refresh",
+    env: "GREETER_JWKS_REFRESH",
+    kind: "duration",
+    default: 300_000,
+    minMs: 1000,
+    help: "how often the keys are fetched again",
+  },
+  jwksMinRefresh: {
+    flag: "jwks-min-refresh",
+    env: "GREETER_JWKS_MIN_REFRESH",
+    kind: "duration",
+    default: 10_000,
+    minMs: 0,
+    help: "least time between fetches caused by unknown key ids",
+  },
+  authzFile: {
+    flag: "authz-file",
+    env: "GREETER_AUTHZ_FILE",
+    kind: "path",
+    defaultText: "none (any valid token)",
+    help: "authorization policy (JSON or YAML): scopes/roles per method or service",
   },
   logLevel: {
     flag: "log-level",
@@ -300,6 +403,7 @@ export function serverUsage(): string {
     ...usageLines(SERVER_SETTINGS),
     "",
     "The JWT secret comes from GREETER_JWT_SECRET or --jwt-secret-file, never from a flag value.",
+    "Asymmetric tokens: give one of --oidc-issuer, --jwt-jwks-url, --jwt-public-key-file instead.",
   ].join("\n");
 }
 
@@ -313,7 +417,7 @@ export function loadServerConfig(
   args: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): ServerConfig {
-  const { command, values, label } = readSettings(SERVER_SETTINGS, args, env, {
+  const { command, values, label, sources } = readSettings(SERVER_SETTINGS, args, env, {
     commands: SERVER_COMMANDS,
   });
   const mode = values.env;
@@ -339,6 +443,74 @@ export function loadServerConfig(
   if (secret !== undefined && secretFile !== undefined) {
     throw new ConfigError("GREETER_JWT_SECRET and the JWT secret file are both set: give one");
   }
+  const keySettings = (["oidcIssuer", "jwtJwksUrl", "jwtPublicKeyFile"] as const)
+    .filter((key) => values[key] !== undefined);
+  if (keySettings.length > 1) {
+    throw new ConfigError(
+      `${
+        keySettings.map(label).join(" and ")
+      } are both set: tokens are verified with one key source`,
+    );
+  }
+  const keySetting = keySettings[0];
+  if (keySetting !== undefined && (secret !== undefined || secretFile !== undefined)) {
+    throw new ConfigError(
+      `${label(keySetting)} and ${
+        secret !== undefined ? "GREETER_JWT_SECRET" : label("jwtSecretFile")
+      } are both set: tokens are either HMAC (a shared secret) or asymmetric (public keys), give one`,
+    );
+  }
+  if (basic && (keySetting !== undefined || values.authzFile !== undefined)) {
+    throw new ConfigError(
+      `--basic serves without auth: it cannot be combined with ${label(keySetting ?? "authzFile")}`,
+    );
+  }
+  const identityOnly = (["oidcCa", "jwksTimeout", "jwksRefresh", "jwksMinRefresh"] as const)
+    .find((key) => sources[key] !== "default");
+  if (
+    identityOnly !== undefined && (keySetting === undefined || keySetting === "jwtPublicKeyFile")
+  ) {
+    throw new ConfigError(
+      `${
+        label(identityOnly)
+      } applies to GREETER_OIDC_ISSUER or GREETER_JWT_JWKS_URL, and neither is set`,
+    );
+  }
+  for (const key of ["oidcIssuer", "jwtJwksUrl"] as const) {
+    const url = values[key];
+    if (url === undefined) continue;
+    try {
+      checkProviderUrl(url, label(key));
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
+  let issuer = values.jwtIssuer;
+  if (values.oidcIssuer !== undefined) {
+    if (sources.jwtIssuer !== "default" && values.jwtIssuer !== values.oidcIssuer) {
+      throw new ConfigError(
+        `${label("jwtIssuer")} (${values.jwtIssuer}) differs from ${
+          label("oidcIssuer")
+        } (${values.oidcIssuer}): tokens carry the issuer's own name; drop the former`,
+      );
+    }
+    issuer = values.oidcIssuer;
+  }
+  const algorithms = values.jwtAlgorithms.length === 0 ? undefined : values.jwtAlgorithms;
+  if (algorithms !== undefined) {
+    const asymmetric = keySetting !== undefined;
+    const allowed: readonly string[] = asymmetric
+      ? ASYMMETRIC_ALGORITHMS
+      : ["HS256", "HS384", "HS512"];
+    const wrong = algorithms.find((alg) => !allowed.includes(alg));
+    if (wrong !== undefined) {
+      throw new ConfigError(
+        `${label("jwtAlgorithms")}: ${wrong} cannot be used with ${
+          asymmetric ? "public keys" : "a shared secret"
+        } (allowed: ${allowed.join(", ")})`,
+      );
+    }
+  }
   if (secret !== undefined && new TextEncoder().encode(secret).byteLength < MIN_SECRET_BYTES) {
     throw new ConfigError(
       `GREETER_JWT_SECRET is ${new TextEncoder().encode(secret).byteLength} bytes; ` +
@@ -353,9 +525,11 @@ export function loadServerConfig(
         "production needs real certificates: set GREETER_TLS_CERT and GREETER_TLS_KEY",
       );
     }
-    if (secret === undefined && secretFile === undefined) {
+    if (secret === undefined && secretFile === undefined && keySetting === undefined) {
       throw new ConfigError(
-        "production needs an explicit JWT secret: set GREETER_JWT_SECRET or GREETER_JWT_SECRET_FILE",
+        "production needs an explicit JWT secret or key source: set GREETER_JWT_SECRET, " +
+          "GREETER_JWT_SECRET_FILE, GREETER_OIDC_ISSUER, GREETER_JWT_JWKS_URL or " +
+          "GREETER_JWT_PUBLIC_KEY_FILE",
       );
     }
   }
@@ -371,10 +545,23 @@ export function loadServerConfig(
     jwt: {
       secret,
       secretFile,
-      issuer: values.jwtIssuer,
+      issuer,
       audience: values.jwtAudience,
       clockToleranceSeconds: values.jwtClockSkew,
+      maxLifetimeSeconds: Math.ceil(values.jwtMaxLifetime / 1000),
+      ...(algorithms === undefined ? {} : { algorithms }),
     },
+    ...(keySetting === undefined ? {} : {
+      keys: {
+        kind: keySetting === "oidcIssuer" ? "oidc" : keySetting === "jwtJwksUrl" ? "jwks" : "file",
+        location: values[keySetting]!,
+        ...(values.oidcCa === undefined ? {} : { caFile: values.oidcCa }),
+        fetchTimeoutMs: values.jwksTimeout,
+        refreshIntervalMs: values.jwksRefresh,
+        minRefreshIntervalMs: values.jwksMinRefresh,
+      },
+    }),
+    ...(values.authzFile === undefined ? {} : { authzFile: values.authzFile }),
     log: { level: values.logLevel, format: values.logFormat },
     maxMessageBytes: values.maxMessageBytes,
     drainTimeoutMs: values.drainTimeoutMs,

@@ -13,7 +13,17 @@ import type { ServerConfig } from "./config.ts";
 import { inspectTlsMaterial, type ServerTlsMaterial } from "./credentials.ts";
 import { dirname } from "node:path";
 import { DEV_CERTS_DIR, DEV_SECRET_FILE } from "../shared/defaults.ts";
-import { assertSecret } from "../auth/jwt.ts";
+import { type AuthzPolicy, parseAuthzPolicy, PolicyError } from "../auth/authz_policy.ts";
+import {
+  type AsymmetricAlgorithm,
+  fileKeySource,
+  jwksUrlKeySource,
+  type KeySource,
+  type KeySourceEvent,
+  oidcKeySource,
+} from "../auth/jwks.ts";
+import { assertSecret, type HmacAlgorithm } from "../auth/jwt.ts";
+import { loadGreeterProto } from "../shared/proto.ts";
 import { readSecretFile } from "../auth/secret_file.ts";
 import type { ServerAuthOptions } from "./greeter_server.ts";
 
@@ -31,6 +41,16 @@ export interface ServerMaterial {
   tls: ServerTlsMaterial | null;
   /** Token checks, or `null` in basic mode. */
   auth: ServerAuthOptions | null;
+  /**
+   * The public-key source inside `auth`, when tokens are asymmetric; the
+   * caller closes it after the server stops.
+   */
+  keys?: KeySource;
+  /**
+   * Why the keys could not be loaded at start (development only: production
+   * refuses to start); the caller retries until they load.
+   */
+  keysPending?: string;
   /** Human-readable notes on generated or development material. */
   notes: string[];
 }
@@ -41,6 +61,25 @@ export interface MaterialOptions {
   devPaths?: DevPaths;
   /** Clock in ms since the epoch, for certificate expiry. @default Date.now */
   now?: () => number;
+  /** Receives key refreshes and failed fetches, for the log. @default ignore */
+  onKeyEvent?: (event: KeySourceEvent) => void;
+}
+
+/**
+ * Every method the Greeter server serves, so a policy naming another one (a
+ * typo) is refused at start-up.
+ */
+export function servedMethods(): string[] {
+  const greeter = Object.values(loadGreeterProto().helloworld.Greeter.service)
+    .map((method) => method.path.slice(1));
+  return [
+    ...greeter,
+    "grpc.health.v1.Health/Check",
+    "grpc.health.v1.Health/Watch",
+    "grpc.health.v1.Health/List",
+    "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+  ];
 }
 
 const DEFAULT_DEV_PATHS: DevPaths = { certsDir: DEV_CERTS_DIR, secretFile: DEV_SECRET_FILE };
@@ -102,6 +141,44 @@ export async function resolveServerMaterial(
   }
   if (config.env === "production") await refuseDevCertificate(tls, facts.issuer, devPaths);
 
+  let policy: AuthzPolicy | undefined;
+  if (config.authzFile !== undefined) {
+    const text = await readText(config.authzFile, "GREETER_AUTHZ_FILE / --authz-file");
+    try {
+      policy = parseAuthzPolicy(text, {
+        where: `GREETER_AUTHZ_FILE (${config.authzFile})`,
+        knownMethods: servedMethods(),
+      });
+    } catch (error) {
+      if (error instanceof PolicyError) throw new ConfigError(error.message);
+      throw error;
+    }
+  }
+  const common = {
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+    maxLifetimeSeconds: config.jwt.maxLifetimeSeconds,
+    ...(policy === undefined ? {} : { policy }),
+  };
+
+  if (config.keys !== undefined) {
+    const { keys, pending } = await loadKeys(config, options);
+    return {
+      tls,
+      auth: {
+        ...common,
+        keys,
+        ...(config.jwt.algorithms === undefined
+          ? {}
+          : { algorithms: config.jwt.algorithms as AsymmetricAlgorithm[] }),
+      },
+      keys,
+      ...(pending === undefined ? {} : { keysPending: pending }),
+      notes: [...notes, `tokens verified with public keys from ${keys.description}`],
+    };
+  }
+
   let secret: Uint8Array;
   if (config.jwt.secret !== undefined) {
     secret = new TextEncoder().encode(config.jwt.secret);
@@ -131,13 +208,60 @@ export async function resolveServerMaterial(
   return {
     tls,
     auth: {
+      ...common,
       secret,
-      issuer: config.jwt.issuer,
-      audience: config.jwt.audience,
-      clockToleranceSeconds: config.jwt.clockToleranceSeconds,
+      ...(config.jwt.algorithms === undefined
+        ? {}
+        : { algorithms: config.jwt.algorithms as HmacAlgorithm[] }),
     },
     notes,
   };
+}
+
+/**
+ * Builds the key source and loads it once. Production refuses to start
+ * without keys; development starts anyway and reports why (the caller retries).
+ */
+async function loadKeys(
+  config: ServerConfig,
+  options: MaterialOptions,
+): Promise<{ keys: KeySource; pending?: string }> {
+  const spec = config.keys!;
+  const setting = spec.kind === "oidc"
+    ? "GREETER_OIDC_ISSUER"
+    : spec.kind === "jwks"
+    ? "GREETER_JWT_JWKS_URL"
+    : "GREETER_JWT_PUBLIC_KEY_FILE";
+  let keys: KeySource;
+  if (spec.kind === "file") {
+    keys = fileKeySource({ path: spec.location });
+  } else {
+    const caCerts = spec.caFile === undefined
+      ? undefined
+      : [await readPem(spec.caFile, "GREETER_OIDC_CA / --oidc-ca")];
+    const remote = {
+      fetchTimeoutMs: spec.fetchTimeoutMs,
+      refreshIntervalMs: spec.refreshIntervalMs,
+      minRefreshIntervalMs: spec.minRefreshIntervalMs,
+      ...(caCerts === undefined ? {} : { caCerts }),
+      ...(options.onKeyEvent === undefined ? {} : { onEvent: options.onKeyEvent }),
+    };
+    keys = spec.kind === "oidc"
+      ? oidcKeySource({ ...remote, issuer: spec.location })
+      : jwksUrlKeySource({ ...remote, url: spec.location });
+  }
+  try {
+    await keys.ready();
+    return { keys };
+  } catch (error) {
+    const reason = `${setting}: ${(error as Error).message}`;
+    // A key file is read locally: a mistake there is never worth waiting for.
+    if (config.env === "production" || spec.kind === "file") {
+      keys.close();
+      throw new ConfigError(reason);
+    }
+    return { keys, pending: reason };
+  }
 }
 
 /**

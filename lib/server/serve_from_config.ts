@@ -14,6 +14,7 @@ import {
   type RunningGreeterServer,
   startGreeterServer,
 } from "./greeter_server.ts";
+import type { KeySource } from "../auth/jwks.ts";
 
 /** `GREETER_REFLECTION` values to the server's reflection modes. */
 const REFLECTION_MODES: Record<ServerConfig["reflection"], ReflectionMode> = {
@@ -34,6 +35,8 @@ export interface Served {
 export interface ServeFromConfigOptions {
   /** Starts the server. @default startGreeterServer */
   start?: typeof startGreeterServer;
+  /** Pause between start-up attempts to load the provider's keys (development). @default 5000 */
+  keyRetryMs?: number;
 }
 
 /**
@@ -55,9 +58,23 @@ export async function serveFromConfig(
   logger: Logger,
   options: ServeFromConfigOptions = {},
 ): Promise<Served> {
-  const material = await resolveServerMaterial(config);
+  const keyLog = logger.getChild("keys");
+  const material = await resolveServerMaterial(config, {
+    onKeyEvent: (event) =>
+      event.kind === "refreshed"
+        ? keyLog.info("signing keys from {source}: {keys} published", { ...event })
+        : keyLog.warn(
+          "cannot refresh signing keys from {source} ({error}); keeping {keys} cached",
+          {
+            ...event,
+          },
+        ),
+  });
   for (const note of material.notes) logger.info(note);
   const start = options.start ?? startGreeterServer;
+  const stopKeys = material.keys === undefined
+    ? () => {}
+    : keepLoadingKeys(material.keys, material.keysPending, keyLog, options.keyRetryMs ?? 5000);
   try {
     const server = await start({
       host: config.host,
@@ -71,11 +88,71 @@ export async function serveFromConfig(
       admin: config.admin,
       logger,
     });
+    if (material.keys !== undefined) closeWithServer(server, stopKeys);
     return { server, material };
   } catch (error) {
+    stopKeys();
     if (error instanceof ListenError) throw new ConfigError(error.message);
     throw error;
   }
+}
+
+/**
+ * In development a provider that is down at start does not stop the server:
+ * keys are retried every `retryMs`, each failure said in the log, and tokens
+ * are refused (`UNAUTHENTICATED`) until the keys load.
+ *
+ * @returns stops the retries and closes the key source
+ */
+function keepLoadingKeys(
+  keys: KeySource,
+  pending: string | undefined,
+  log: Logger,
+  retryMs: number,
+): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const retry = (reason: string) => {
+    log.warn(
+      "{reason}; retrying in {seconds} s (development; production refuses to start). " +
+        "Calls with tokens get UNAUTHENTICATED until the keys load",
+      { reason, seconds: retryMs / 1000 },
+    );
+    timer = setTimeout(() => {
+      keys.refresh().then(
+        () => log.info("signing keys loaded from {source}", { source: keys.description }),
+        (error: Error) => {
+          if (!stopped) retry(error.message);
+        },
+      );
+    }, retryMs);
+  };
+  if (pending !== undefined) retry(pending);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    keys.close();
+  };
+}
+
+/** Makes every way of stopping `server` also run `release` once it has stopped. */
+function closeWithServer(server: RunningGreeterServer, release: () => void): void {
+  const after = <T>(stop: () => Promise<T>) => async () => {
+    try {
+      return await stop();
+    } finally {
+      release();
+    }
+  };
+  const shutdown = after(server.shutdown.bind(server));
+  const forceShutdown = after(server.forceShutdown.bind(server));
+  Object.assign(server, {
+    shutdown,
+    forceShutdown,
+    [Symbol.asyncDispose]: async () => {
+      await shutdown();
+    },
+  });
 }
 
 /** One line describing how `served` listens, for the start-up log. */
@@ -83,7 +160,11 @@ export function describeServed({ server, material }: Served): Record<string, str
   return {
     address: server.address,
     transport: material.tls === null ? "plaintext" : material.tls.clientCa ? "mTLS" : "TLS",
-    auth: material.auth === null ? "no auth" : "JWT auth",
+    auth: material.auth === null
+      ? "no auth"
+      : material.keys === undefined
+      ? "JWT auth (shared secret)"
+      : `JWT auth (${material.keys.description})`,
     admin: server.adminUrl ?? "off",
   };
 }

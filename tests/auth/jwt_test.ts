@@ -349,6 +349,7 @@ Deno.test("claims are checked strictly whatever the key type", async (t) => {
     description: "test key",
     version: 1,
     ready: () => Promise.resolve(),
+    refresh: () => Promise.resolve(),
     getKey: () => Promise.resolve(publicKey),
     close() {},
   };
@@ -410,6 +411,7 @@ Deno.test("HMAC and public-key algorithms never mix", async (t) => {
     description: "test key",
     version: 1,
     ready: () => Promise.resolve(),
+    refresh: () => Promise.resolve(),
     getKey: () => Promise.resolve(publicKey),
     close() {},
   };

@@ -205,3 +205,129 @@ for (const [what, args, env, expected] of adminMistakes) {
     });
   });
 }
+const ISSUER = "https://id.example.com";
+const PROD_TLS = ["--tls-cert", "c.pem", "--tls-key", "k.pem"];
+
+Deno.test("server config reads each public-key source and its refresh settings", async (t) => {
+  const cases: [string, string[], Record<string, string>, string, string][] = [
+    ["an OIDC issuer", [], { GREETER_OIDC_ISSUER: ISSUER }, "oidc", ISSUER],
+    [
+      "a JWKS URL on loopback over http",
+      ["--jwt-jwks-url", "http://127.0.0.1:8080/jwks"],
+      {},
+      "jwks",
+      "http://127.0.0.1:8080/jwks",
+    ],
+    ["a public key file", [], { GREETER_JWT_PUBLIC_KEY_FILE: "keys.json" }, "file", "keys.json"],
+  ];
+  for (const [name, args, env, kind, location] of cases) {
+    await t.step(`${name} becomes a ${kind} key source with no secret`, () => {
+      const config = loadServerConfig(args, env);
+      assert.equal(config.keys?.kind, kind);
+      assert.equal(config.keys?.location, location);
+      assert.equal(config.jwt.secret, undefined);
+    });
+  }
+  await t.step("the issuer becomes the required iss, and durations read as ms", () => {
+    const config = loadServerConfig(
+      ["--jwks-timeout", "500ms", "--jwks-refresh", "2m", "--jwks-min-refresh", "0"],
+      { GREETER_OIDC_ISSUER: ISSUER, GREETER_JWT_MAX_LIFETIME: "60m" },
+    );
+    assert.equal(config.jwt.issuer, ISSUER);
+    assert.equal(config.jwt.maxLifetimeSeconds, 3600);
+    assert.deepEqual(
+      [
+        config.keys?.fetchTimeoutMs,
+        config.keys?.refreshIntervalMs,
+        config.keys?.minRefreshIntervalMs,
+      ],
+      [500, 120_000, 0],
+    );
+  });
+  await t.step("the lifetime defaults to one day", () => {
+    assert.equal(loadServerConfig([], {}).jwt.maxLifetimeSeconds, 86_400);
+  });
+  await t.step("production accepts an issuer in place of a secret", () => {
+    const config = loadServerConfig(PROD_TLS, {
+      GREETER_ENV: "production",
+      GREETER_OIDC_ISSUER: ISSUER,
+    });
+    assert.equal(config.keys?.kind, "oidc");
+  });
+});
+
+const IDENTITY_MISTAKES: [string, string[], Record<string, string>, RegExp][] = [
+  [
+    "a secret and an issuer together in production",
+    PROD_TLS,
+    { GREETER_ENV: "production", GREETER_JWT_SECRET: SECRET, GREETER_OIDC_ISSUER: ISSUER },
+    /^GREETER_OIDC_ISSUER and GREETER_JWT_SECRET are both set: tokens are either HMAC/,
+  ],
+  [
+    "a secret file and a JWKS URL together",
+    ["--jwt-secret-file", "s", "--jwt-jwks-url", `${ISSUER}/jwks`],
+    {},
+    /^--jwt-jwks-url and --jwt-secret-file are both set/,
+  ],
+  [
+    "two key sources",
+    [],
+    { GREETER_OIDC_ISSUER: ISSUER, GREETER_JWT_PUBLIC_KEY_FILE: "k" },
+    /GREETER_OIDC_ISSUER and GREETER_JWT_PUBLIC_KEY_FILE are both set/,
+  ],
+  [
+    "an http issuer off loopback",
+    [],
+    { GREETER_OIDC_ISSUER: "http://id.example.com" },
+    /GREETER_OIDC_ISSUER must use https:\/\/ \(http:\/\/ is accepted only on a loopback address\)/,
+  ],
+  [
+    "an issuer that differs from an explicit --jwt-issuer",
+    ["--jwt-issuer", "other"],
+    { GREETER_OIDC_ISSUER: ISSUER },
+    /--jwt-issuer \(other\) differs from GREETER_OIDC_ISSUER/,
+  ],
+  [
+    "an HMAC algorithm with public keys",
+    ["--jwt-algorithms", "RS256,HS256"],
+    { GREETER_OIDC_ISSUER: ISSUER },
+    /--jwt-algorithms: HS256 cannot be used with public keys/,
+  ],
+  [
+    "a public-key algorithm with a secret",
+    ["--jwt-algorithms", "ES256"],
+    {},
+    /--jwt-algorithms: ES256 cannot be used with a shared secret/,
+  ],
+  [
+    "key refresh settings without a remote key source",
+    ["--jwks-refresh", "1m"],
+    {},
+    /--jwks-refresh applies to GREETER_OIDC_ISSUER or GREETER_JWT_JWKS_URL/,
+  ],
+  [
+    "basic mode with a policy",
+    ["--basic"],
+    { GREETER_AUTHZ_FILE: "policy.yaml" },
+    /--basic serves without auth: it cannot be combined with GREETER_AUTHZ_FILE/,
+  ],
+  [
+    "a maximum lifetime under a second",
+    ["--jwt-max-lifetime", "10ms"],
+    {},
+    /--jwt-max-lifetime/,
+  ],
+];
+
+Deno.test("server config refuses identity mistakes with one line", async (t) => {
+  for (const [name, args, env, message] of IDENTITY_MISTAKES) {
+    await t.step(`${name} is refused`, () => {
+      assert.throws(() => loadServerConfig(args, env), (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.match(error.message, message);
+        assert.ok(!error.message.includes("\n"));
+        return true;
+      });
+    });
+  }
+});
