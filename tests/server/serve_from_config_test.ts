@@ -28,7 +28,17 @@ async function tlsConfig(dir: string, port: number) {
   await Deno.writeTextFile(`${dir}/cert.pem`, pki.serverCert);
   await Deno.writeTextFile(`${dir}/key.pem`, pki.serverKey);
   return loadServerConfig(
-    ["--port", String(port), "--tls-cert", `${dir}/cert.pem`, "--tls-key", `${dir}/key.pem`],
+    // Admin on port 0 too: a server someone runs on this machine may hold the default port.
+    [
+      "--port",
+      String(port),
+      "--admin-port",
+      "0",
+      "--tls-cert",
+      `${dir}/cert.pem`,
+      "--tls-key",
+      `${dir}/key.pem`,
+    ],
     { GREETER_JWT_SECRET: SECRET },
   );
 }
@@ -105,7 +115,16 @@ async function identityConfig(dir: string, env: Record<string, string>) {
     "rules:\n  helloworld.Greeter:\n    scopes: [greet]\n",
   );
   const config = loadServerConfig(
-    ["--port", "0", "--tls-cert", `${dir}/cert.pem`, "--tls-key", `${dir}/key.pem`],
+    [
+      "--port",
+      "0",
+      "--admin-port",
+      "0",
+      "--tls-cert",
+      `${dir}/cert.pem`,
+      "--tls-key",
+      `${dir}/key.pem`,
+    ],
     {
       GREETER_AUTHZ_FILE: `${dir}/policy.yaml`,
       GREETER_JWT_AUDIENCE: "urn:greeter:test",
