@@ -3,14 +3,17 @@
  * JSON lines on request, written through a non-blocking sink so a busy server
  * never waits on the terminal in its hot path.
  *
- * Two things keep a line per call cheap (measured with
+ * Three things keep a line per call cheap (measured with
  * `scripts/bench_logging.ts`; see BENCHMARKS.md):
  * - the sink ({@linkcode createBatchingSink}) only queues a record in the
- *   hot path and writes each turn's lines with one `write`, where logtape's
- *   own non-blocking stream sink makes one asynchronous write per line;
- * - the text formatter renders numbers, booleans and strings directly instead
- *   of through `Deno.inspect`, with the same output ("bare" values, control
- *   characters in strings escaped).
+ *   hot path and writes the lines of up to 10 ms with one `write`, where
+ *   logtape's own non-blocking stream sink makes one asynchronous write per
+ *   line;
+ * - the text formatter ({@linkcode createTextFormatter}) writes logtape's
+ *   text line byte for byte, rendering numbers, booleans and strings directly
+ *   instead of through `Deno.inspect`;
+ * - hot paths emit records from templates parsed once
+ *   (`lib/shared/log_template.ts`).
  *
  * @module
  */
@@ -18,15 +21,14 @@ import {
   configure,
   getJsonLinesFormatter,
   getLogger,
-  getTextFormatter,
   type Logger,
   type LogLevel,
   type LogRecord,
   reset,
-  sanitizeControlSequences,
   type Sink,
   type TextFormatter,
 } from "@logtape/logtape";
+import { createTextFormatter, renderBareValue } from "./text_formatter.ts";
 
 /** Root category of every logger in this project. */
 export const LOG_CATEGORY = "greeter";
@@ -67,9 +69,7 @@ export interface LoggingOptions {
  */
 export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncDisposable> {
   const format = options.format ?? "text";
-  const formatter = format === "json"
-    ? createJsonLinesFormatter()
-    : getTextFormatter({ timestamp: "date-time-tz", value: renderBareValue });
+  const formatter = format === "json" ? createJsonLinesFormatter() : createTextFormatter();
   const sink = options.sink ??
     createBatchingSink(options.stream ?? Deno.stderr.writable, formatter);
   await configure({
@@ -85,29 +85,7 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncD
   return { [Symbol.asyncDispose]: () => reset() };
 }
 
-/**
- * Renders a property value in a text line as logtape's `value: "bare"` does
- * (strings without quotes, control characters and line breaks escaped, other
- * values as `Deno.inspect` shows them), without calling `inspect` for
- * primitives, which is most of the formatter's cost per line.
- *
- * @param value a property value
- * @param inspect logtape's inspector, for objects and the like
- * @returns the text shown in the line
- */
-export function renderBareValue(value: unknown, inspect: (value: unknown) => string): string {
-  switch (typeof value) {
-    case "string":
-      return sanitizeControlSequences(value, { sgr: "escape", newlines: "escape" });
-    case "number":
-      return Object.is(value, -0) ? "-0" : String(value);
-    case "boolean":
-    case "undefined":
-      return String(value);
-    default:
-      return value === null ? "null" : inspect(value);
-  }
-}
+export { renderBareValue };
 
 /**
  * JSON lines for log collectors: `message` is the rendered text (what the
@@ -145,12 +123,27 @@ export const MAX_BUFFERED_RECORDS = 10_000;
 export interface BatchingSinkOptions {
   /** Records held while the output is busy. @default MAX_BUFFERED_RECORDS */
   maxBufferedRecords?: number;
+  /**
+   * Longest time a record waits before its batch is written, in ms; 0 writes
+   * on the next turn of the event loop. @default FLUSH_INTERVAL_MS
+   */
+  flushIntervalMs?: number;
 }
 
 /**
- * A non-blocking sink that writes each turn's records as one batch: the
- * caller only queues the record; a zero-delay timer later formats the
- * queued records, joins them and writes them to `stream` with one `write`.
+ * How long a {@linkcode createBatchingSink} gathers records before one write.
+ * Each write costs about as much CPU as formatting twenty lines (a timer, the
+ * stream machinery, a system call), so on a busy server a write per turn of
+ * the event loop (a few lines each) was a large share of a call line's cost;
+ * 10 ms gathers dozens of lines per write and is still immediate to a reader.
+ */
+export const FLUSH_INTERVAL_MS = 10;
+
+/**
+ * A non-blocking sink that writes records in batches: the caller only queues
+ * the record; a timer (`flushIntervalMs` after the first queued record) later
+ * formats the queued records, joins them and writes them to `stream` with
+ * one `write`. Order is kept.
  * While the output is slow, at most `maxBufferedRecords` records wait; the
  * oldest are dropped beyond that, and a warning line says how many.
  * Disposing writes what is queued and releases `stream` (it stays open).
@@ -170,6 +163,7 @@ export function createBatchingSink(
   options: BatchingSinkOptions = {},
 ): Sink & AsyncDisposable {
   const max = options.maxBufferedRecords ?? MAX_BUFFERED_RECORDS;
+  const interval = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
   const writer = stream.getWriter();
   const encoder = new TextEncoder();
   let queued: LogRecord[] = [];
@@ -211,7 +205,7 @@ export function createBatchingSink(
       dropped++;
     }
     queued.push(record);
-    timer ??= setTimeout(flush, 0);
+    timer ??= setTimeout(flush, interval);
   };
   return Object.assign(sink, {
     async [Symbol.asyncDispose]() {

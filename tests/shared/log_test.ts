@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { getTextFormatter, type LogRecord } from "@logtape/logtape";
 import {
   createBatchingSink,
+  FLUSH_INTERVAL_MS,
   greeterLogger,
   renderBareValue,
   setupLogging,
@@ -34,7 +35,7 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
 
 Deno.test("batching sink writes one turn's records with one write, in order", async () => {
   const { stream, chunks } = recordingStream();
-  await using sink = createBatchingSink(stream, formatter);
+  await using sink = createBatchingSink(stream, formatter, { flushIntervalMs: 0 });
   sink(record("a"));
   sink(record("b"));
   sink(record("c"));
@@ -43,9 +44,34 @@ Deno.test("batching sink writes one turn's records with one write, in order", as
   assert.deepEqual(chunks, ["a\nb\nc\n"]);
 });
 
+Deno.test("batching sink gathers records over several turns for its flush interval", async () => {
+  const { stream, chunks } = recordingStream();
+  await using sink = createBatchingSink(stream, formatter, { flushIntervalMs: 50 });
+  sink(record("a"));
+  await tick();
+  sink(record("b"));
+  await tick();
+  assert.deepEqual(chunks, [], "nothing is written before the interval ends");
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.deepEqual(chunks, ["a\nb\n"], "one write for the whole interval");
+  sink(record("c"));
+  assert.deepEqual(chunks, ["a\nb\n"]);
+});
+
+Deno.test("batching sink writes within its default interval", async () => {
+  const { stream, chunks } = recordingStream();
+  await using sink = createBatchingSink(stream, formatter);
+  sink(record("soon"));
+  await new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS + 20));
+  assert.deepEqual(chunks, ["soon\n"]);
+});
+
 Deno.test("batching sink drops the oldest records past its bound and says how many", async () => {
   const { stream, chunks } = recordingStream();
-  await using sink = createBatchingSink(stream, formatter, { maxBufferedRecords: 2 });
+  await using sink = createBatchingSink(stream, formatter, {
+    maxBufferedRecords: 2,
+    flushIntervalMs: 0,
+  });
   for (const m of ["1", "2", "3", "4", "5"]) sink(record(m));
   await tick();
   assert.deepEqual(chunks, [

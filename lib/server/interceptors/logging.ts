@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
 import { type CallContext, callContextOf } from "../call_context.ts";
 import { REQUEST_ID_HEADER } from "../request_id.ts";
+import { compileLogTemplate } from "../../shared/log_template.ts";
 
 /** Live counters the interceptor keeps, read by the shutdown summary. */
 export interface CallStats {
@@ -29,17 +30,38 @@ export interface LoggingInterceptorOptions {
 /** Response header and trailer carrying the call's request id (re-exported from `request_id.ts`). */
 export { REQUEST_ID_HEADER };
 
+/** The fields of a call line, in the order the line shows them (`ended` is only a field). */
+interface CallLineFields extends Record<string, unknown> {
+  method: string;
+  status: string;
+  durationMs: number;
+  peer: string;
+  messagesIn: number;
+  messagesOut: number;
+  requestId: string;
+  sub: string | undefined;
+  ended: "status" | "transport";
+  traceId: string | undefined;
+  spanId: string | undefined;
+  details?: string;
+}
+
 const CALL_LINE = "{method} {status} in {durationMs}ms peer={peer} in={messagesIn} " +
   "out={messagesOut} id={requestId} sub={sub}";
 /**
+ * Parsed once: the line is emitted on every call (see `lib/shared/log_template.ts`).
  * Failed calls also carry the status message sent to the caller ("token
  * expired", "name must not be empty or blank"): caller-safe by construction,
  * and the only way to tell rejections apart in the log.
  */
-const FAILED_CALL_LINE = `${CALL_LINE} details={details}`;
+const OK_LINE = compileLogTemplate<CallLineFields>(CALL_LINE);
+const FAILED_LINE = compileLogTemplate<CallLineFields>(`${CALL_LINE} details={details}`);
 /** The same lines for traced calls: the trace and span id join the call to its span. */
 const TRACED_CALL_LINE = `${CALL_LINE} trace={traceId} span={spanId}`;
-const TRACED_FAILED_CALL_LINE = `${TRACED_CALL_LINE} details={details}`;
+const TRACED_OK_LINE = compileLogTemplate<CallLineFields>(TRACED_CALL_LINE);
+const TRACED_FAILED_LINE = compileLogTemplate<CallLineFields>(
+  `${TRACED_CALL_LINE} details={details}`,
+);
 
 const SERVER_FAULTS = new Set<grpc.status>([
   grpc.status.INTERNAL,
@@ -82,7 +104,7 @@ export function createLoggingInterceptor(
       if (done) return;
       done = true;
       stats.active--;
-      const fields = {
+      const fields: CallLineFields = {
         method: method.path,
         peer,
         status: grpc.status[code],
@@ -96,11 +118,14 @@ export function createLoggingInterceptor(
         spanId: context?.spanId,
       };
       const traced = fields.traceId !== undefined;
-      if (code === grpc.status.OK) logger.info(traced ? TRACED_CALL_LINE : CALL_LINE, fields);
+      if (code === grpc.status.OK) (traced ? TRACED_OK_LINE : OK_LINE).emit(logger, "info", fields);
       else {
-        const template = traced ? TRACED_FAILED_CALL_LINE : FAILED_CALL_LINE;
-        if (SERVER_FAULTS.has(code)) logger.error(template, { ...fields, details });
-        else logger.warn(template, { ...fields, details });
+        fields.details = details;
+        (traced ? TRACED_FAILED_LINE : FAILED_LINE).emit(
+          logger,
+          SERVER_FAULTS.has(code) ? "error" : "warning",
+          fields,
+        );
       }
     };
 
