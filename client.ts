@@ -22,6 +22,7 @@ import {
   readClientEnv,
 } from "./lib/client/config.ts";
 import { clientOptionsFromConfig, tokenProviderFromConfig } from "./lib/client/from_config.ts";
+import { clientCredentialsTokenSource } from "./lib/client/oauth_token_provider.ts";
 import { createGreeterClient, statusName, statusOf } from "./lib/client/greeter_client.ts";
 import {
   type CommandIo,
@@ -116,9 +117,20 @@ async function basic(config: ClientConfig, io: ClientIo): Promise<number> {
   }
 }
 
-/** `token`: a token minted from the configured secret, and nothing else on stdout. */
-function mintToken(config: ClientConfig): Promise<string> {
-  return signToken({
+/**
+ * `token`: a token fetched with the configured client credentials, or minted
+ * from the configured secret; nothing else on stdout.
+ */
+async function mintToken(config: ClientConfig): Promise<string> {
+  if (config.token.kind === "oauth") {
+    const source = clientCredentialsTokenSource(config.token.oauth);
+    try {
+      return (await source()).token;
+    } finally {
+      source.close();
+    }
+  }
+  return await signToken({
     secret: config.secret!, // loadClientConfig refuses `token` without a secret
     issuer: config.issuer,
     audience: config.audience,

@@ -21,8 +21,10 @@ import {
   readEnv,
   readSettings,
   type SettingsTable,
+  type SettingValues,
   usageLines,
 } from "../cli/settings.ts";
+import { checkProviderUrl } from "../auth/jwks.ts";
 import {
   DEFAULT_CALL_DEADLINE_MS,
   DEFAULT_HOST,
@@ -65,8 +67,40 @@ export type TokenSourceConfig =
   | { readonly kind: "file"; readonly path: string; readonly token: string }
   /** Tokens minted from {@linkcode ClientConfig.secret}. */
   | { readonly kind: "mint" }
+  /** Tokens from an OAuth2 authorization server (client credentials grant). */
+  | { readonly kind: "oauth"; readonly oauth: OAuthClientConfig }
   /** No token and no secret: calls go out without `authorization`. */
   | { readonly kind: "none"; readonly reason: string };
+
+/** An OAuth2 client credentials grant: where, who, and for what. */
+export interface OAuthClientConfig {
+  /** Token endpoint, when given directly (else discovered from `issuer`). */
+  readonly tokenUrl?: string;
+  /** OpenID issuer whose discovery names the token endpoint. */
+  readonly issuer?: string;
+  /** Client id. */
+  readonly clientId: string;
+  /** Client secret (from the environment or its file). */
+  readonly clientSecret: string;
+  /** Scopes to ask for, space-separated. */
+  readonly scope?: string;
+  /** The API the token is for (`resource` / `audience`). */
+  readonly audience?: string;
+  /** PEM CA certificates for https to the provider. */
+  readonly caCerts?: readonly string[];
+}
+
+/** What the identity scenarios know of the OpenID provider. */
+export interface HarnessIdentityConfig {
+  /** OpenID issuer (discovery), when given. */
+  readonly issuer?: string;
+  /** JWKS URL, when given instead. */
+  readonly jwksUrl?: string;
+  /** Text of the provider's private keys (a private JWKS), when handed to the harness. */
+  readonly providerKeys?: string;
+  /** The scope the server requires for `SayHello`. */
+  readonly requiredScope?: string;
+}
 
 /** The validated, frozen client configuration. */
 export interface ClientConfig {
@@ -86,6 +120,8 @@ export interface ClientConfig {
   readonly token: TokenSourceConfig;
   /** HMAC secret for minting tokens, when known. */
   readonly secret?: Uint8Array;
+  /** The OpenID provider, for the identity scenarios; absent without one. */
+  readonly identity?: HarnessIdentityConfig;
   /** Where {@linkcode secret} came from, for messages. */
   readonly secretSource?: string;
   /** `iss` of minted tokens. @default "greeter" */
@@ -223,6 +259,83 @@ export const CLIENT_SETTINGS = {
     kind: "path",
     help: "file holding the HMAC secret (its bytes, less one trailing line break)",
   },
+  oidcIssuer: {
+    flag: "oidc-issuer",
+    env: "GREETER_OIDC_ISSUER",
+    kind: "string",
+    valueName: "URL",
+    help: "OpenID issuer: token endpoint and keys by discovery; the iss scenarios expect",
+  },
+  jwksUrl: {
+    flag: "jwt-jwks-url",
+    env: "GREETER_JWT_JWKS_URL",
+    kind: "string",
+    valueName: "URL",
+    commands: ["scenarios"],
+    help: "JWKS URL of the token signer, when there is no issuer (identity scenarios)",
+  },
+  oauthTokenUrl: {
+    flag: "oauth-token-url",
+    env: "GREETER_OAUTH_TOKEN_URL",
+    kind: "string",
+    valueName: "URL",
+    defaultText: "discovered from GREETER_OIDC_ISSUER",
+    help: "OAuth2 token endpoint for the client credentials grant",
+  },
+  oauthClientId: {
+    flag: "oauth-client-id",
+    env: "GREETER_OAUTH_CLIENT_ID",
+    kind: "string",
+    valueName: "ID",
+    help: "client id: tokens come from the client credentials grant",
+  },
+  oauthClientSecret: {
+    env: "GREETER_OAUTH_CLIENT_SECRET",
+    kind: "string",
+    help: "client secret (no flag, so it never shows in ps)",
+  },
+  oauthClientSecretFile: {
+    flag: "oauth-client-secret-file",
+    env: "GREETER_OAUTH_CLIENT_SECRET_FILE",
+    kind: "path",
+    help: "file holding the client secret (less one trailing line break)",
+  },
+  oauthScope: {
+    flag: "oauth-scope",
+    env: "GREETER_OAUTH_SCOPE",
+    kind: "string",
+    valueName: "SCOPES",
+    help: "scopes to ask for, space-separated",
+  },
+  oauthAudience: {
+    flag: "oauth-audience",
+    env: "GREETER_OAUTH_AUDIENCE",
+    kind: "string",
+    valueName: "AUD",
+    help: "API the token is for (sent as resource and audience)",
+  },
+  oidcCa: {
+    flag: "oidc-ca",
+    env: "GREETER_OIDC_CA",
+    kind: "path",
+    defaultText: "system roots",
+    help: "CA certificate (PEM) trusted for https to the provider",
+  },
+  providerKeys: {
+    flag: "provider-keys",
+    env: "GREETER_HARNESS_PROVIDER_KEYS",
+    kind: "path",
+    commands: ["scenarios"],
+    help: "the provider's private JWKS, for identity scenarios that sign (test providers only)",
+  },
+  requiredScope: {
+    flag: "required-scope",
+    env: "GREETER_HARNESS_REQUIRED_SCOPE",
+    kind: "string",
+    valueName: "SCOPE",
+    commands: ["scenarios"],
+    help: "the scope the server requires for SayHello (scope scenarios)",
+  },
   issuer: {
     flag: "issuer",
     env: "GREETER_JWT_ISSUER",
@@ -318,7 +431,7 @@ export const CLIENT_USAGE: string = [
   "",
   "  scenarios (default)  run the conformance scenarios against the target and report",
   "  basic                one SayHello call, printed",
-  "  token                print a freshly minted token (needs the JWT secret)",
+  "  token                print a token: client credentials, or minted from the JWT secret",
   "  bench                load test (deno task bench --help)",
   "",
   "Settings (flag, then environment variable in brackets; flags win):",
@@ -441,6 +554,7 @@ export function loadClientConfig(
       "--token and --token-file (GREETER_TOKEN / GREETER_TOKEN_FILE) are exclusive",
     );
   }
+  const oauth = oauthFromSettings(values, label, read);
   let token: TokenSourceConfig;
   if (tokenFlag !== undefined) {
     token = Object.freeze({ kind: "static", token: checkTokenShape(tokenFlag, label("token")) });
@@ -451,18 +565,21 @@ export function loadClientConfig(
       path: tokenFile,
       token: checkTokenShape(text.trim(), `${label("tokenFile")} ${tokenFile}`),
     });
+  } else if (oauth !== undefined) {
+    token = Object.freeze({ kind: "oauth", oauth });
   } else if (secret !== undefined) {
     token = Object.freeze({ kind: "mint" });
   } else {
     token = Object.freeze({
       kind: "none",
-      reason: "no --token, --token-file, GREETER_JWT_SECRET or development secret file",
+      reason:
+        "no --token, --token-file, GREETER_OAUTH_CLIENT_ID, GREETER_JWT_SECRET or development secret file",
     });
   }
   if (values.list && command !== "scenarios") {
     throw new ConfigError(`--list lists the scenarios; it cannot be combined with ${command}`);
   }
-  if (command === "token" && secret === undefined && !values.help) {
+  if (command === "token" && secret === undefined && oauth === undefined && !values.help) {
     throw new ConfigError(
       `token: no JWT secret; set GREETER_JWT_SECRET or start the server once to create ${
         options.devSecretFile ?? DEV_SECRET_FILE
@@ -480,7 +597,8 @@ export function loadClientConfig(
     allowTokenOverPlaintext,
     token,
     ...(secret === undefined ? {} : { secret, secretSource }),
-    issuer,
+    ...identityFromSettings(values, label, read),
+    issuer: values.oidcIssuer ?? issuer,
     audience,
     subject,
     ttlSeconds,
@@ -495,6 +613,103 @@ export function loadClientConfig(
     name: values.name,
     rest,
   });
+}
+
+type ClientValues = SettingValues<typeof CLIENT_SETTINGS>;
+type Label = (key: keyof typeof CLIENT_SETTINGS & string) => string;
+
+/** The client credentials grant the settings ask for, or `undefined` without a client id. */
+function oauthFromSettings(
+  values: ClientValues,
+  label: Label,
+  read: ReadTextFile,
+): OAuthClientConfig | undefined {
+  for (const key of ["oauthTokenUrl", "oidcIssuer", "jwksUrl"] as const) {
+    const url = values[key];
+    if (url === undefined) continue;
+    try {
+      checkProviderUrl(url, label(key));
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+  }
+  const clientId = values.oauthClientId;
+  const hasSecret = values.oauthClientSecret !== undefined ||
+    values.oauthClientSecretFile !== undefined;
+  if (clientId === undefined) {
+    const stray =
+      (["oauthClientSecret", "oauthClientSecretFile", "oauthScope", "oauthTokenUrl"] as const)
+        .find((key) => values[key] !== undefined);
+    if (stray !== undefined) {
+      throw new ConfigError(`${label(stray)} is set but GREETER_OAUTH_CLIENT_ID is not`);
+    }
+    return undefined;
+  }
+  if (values.oauthClientSecret !== undefined && values.oauthClientSecretFile !== undefined) {
+    throw new ConfigError(
+      "GREETER_OAUTH_CLIENT_SECRET and GREETER_OAUTH_CLIENT_SECRET_FILE are both set: give one",
+    );
+  }
+  if (!hasSecret) {
+    throw new ConfigError(
+      `${label("oauthClientId")} needs a client secret: set GREETER_OAUTH_CLIENT_SECRET or ` +
+        "GREETER_OAUTH_CLIENT_SECRET_FILE",
+    );
+  }
+  if (values.oauthTokenUrl === undefined && values.oidcIssuer === undefined) {
+    throw new ConfigError(
+      `${
+        label("oauthClientId")
+      } needs a token endpoint: set GREETER_OAUTH_TOKEN_URL or GREETER_OIDC_ISSUER`,
+    );
+  }
+  const clientSecret = values.oauthClientSecret ??
+    readRequired(read, values.oauthClientSecretFile!, label("oauthClientSecretFile"))
+      .replace(/\r?\n$/, "");
+  if (clientSecret === "") throw new ConfigError("the OAuth client secret is empty");
+  const caCerts = values.oidcCa === undefined
+    ? undefined
+    : [readPem(read, values.oidcCa, label("oidcCa"), "CERTIFICATE")];
+  return Object.freeze({
+    clientId,
+    clientSecret,
+    ...(values.oauthTokenUrl === undefined
+      ? { issuer: values.oidcIssuer! }
+      : { tokenUrl: values.oauthTokenUrl }),
+    ...(values.oauthScope === undefined ? {} : { scope: values.oauthScope }),
+    ...(values.oauthAudience === undefined ? {} : { audience: values.oauthAudience }),
+    ...(caCerts === undefined ? {} : { caCerts }),
+  });
+}
+
+/** The harness's view of the provider, when an issuer or JWKS URL is set. */
+function identityFromSettings(
+  values: ClientValues,
+  label: Label,
+  read: ReadTextFile,
+): { identity?: HarnessIdentityConfig } {
+  if (values.oidcIssuer === undefined && values.jwksUrl === undefined) {
+    for (const key of ["providerKeys", "requiredScope"] as const) {
+      if (values[key] !== undefined) {
+        throw new ConfigError(
+          `${
+            label(key)
+          } needs GREETER_OIDC_ISSUER or GREETER_JWT_JWKS_URL (the provider it is about)`,
+        );
+      }
+    }
+    return {};
+  }
+  return {
+    identity: Object.freeze({
+      ...(values.oidcIssuer === undefined ? {} : { issuer: values.oidcIssuer }),
+      ...(values.jwksUrl === undefined ? {} : { jwksUrl: values.jwksUrl }),
+      ...(values.providerKeys === undefined
+        ? {}
+        : { providerKeys: readRequired(read, values.providerKeys, label("providerKeys")) }),
+      ...(values.requiredScope === undefined ? {} : { requiredScope: values.requiredScope }),
+    }),
+  };
 }
 
 /** `host:port`, `[v6]:port`; the port must be 1-65535. */

@@ -8,6 +8,7 @@
 import type { ClientConfig } from "./config.ts";
 import type { ChannelTlsMaterial } from "./credentials.ts";
 import type { GreeterClientOptions } from "./greeter_client.ts";
+import { createClientCredentialsProvider } from "./oauth_token_provider.ts";
 import {
   createTokenProvider,
   fileTokenSource,
@@ -61,6 +62,9 @@ export function tokenProviderFromConfig(
       };
     case "file":
       return { provider: createTokenProvider({ source: fileTokenSource(source.path), now }) };
+    case "oauth":
+      // Its HTTP client (only made for a custom CA) lives as long as the process.
+      return { provider: createClientCredentialsProvider({ ...source.oauth, now }) };
     case "mint":
       return {
         provider: createTokenProvider({

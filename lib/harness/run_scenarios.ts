@@ -20,7 +20,8 @@ import {
   type GreeterConnection,
 } from "../client/greeter_client.ts";
 import type { TokenProvider } from "../client/token_provider.ts";
-import type { IdentityMaterial } from "./identity_material.ts";
+import { type IdentityMaterial, loadIdentityMaterial } from "./identity_material.ts";
+import { clientCredentialsTokenSource } from "../client/oauth_token_provider.ts";
 import { formatJsonReport } from "./report/json_report.ts";
 import { formatJunitReport } from "./report/junit_report.ts";
 import { exitCodeOf, type RunReport, type ScenarioResult } from "./report/run_report.ts";
@@ -298,6 +299,38 @@ function unmetNeed(
   return undefined;
 }
 
+/**
+ * The provider material of the run: its published keys, the private keys the
+ * operator handed over, and client credentials tokens with chosen scopes.
+ *
+ * @throws {ConfigError} when the provider's keys cannot be fetched or the key file is wrong
+ */
+async function identityOf(config: ClientConfig): Promise<IdentityMaterial> {
+  const wanted = config.identity!;
+  const oauth = config.token.kind === "oauth" ? config.token.oauth : undefined;
+  try {
+    return await loadIdentityMaterial({
+      ...(wanted.issuer === undefined ? {} : { issuer: wanted.issuer }),
+      ...(wanted.jwksUrl === undefined ? {} : { jwksUrl: wanted.jwksUrl }),
+      ...(wanted.providerKeys === undefined ? {} : { privateKeys: wanted.providerKeys }),
+      ...(wanted.requiredScope === undefined ? {} : { requiredScope: wanted.requiredScope }),
+      ...(oauth?.caCerts === undefined ? {} : { caCerts: oauth.caCerts }),
+      ...(oauth === undefined ? {} : {
+        requestToken: async (scope: string) => {
+          const source = clientCredentialsTokenSource({ ...oauth, scope });
+          try {
+            return (await source()).token;
+          } finally {
+            source.close();
+          }
+        },
+      }),
+    });
+  } catch (error) {
+    throw new ConfigError(`identity scenarios: ${(error as Error).message}`);
+  }
+}
+
 /** Why the run's provider material cannot meet an identity need, or `undefined`. */
 function unmetIdentityNeed(
   need: ScenarioNeed,
@@ -395,6 +428,7 @@ export function listScenariosCommand(io: Pick<CommandIo, "stdout">): number {
 export async function runScenariosCommand(config: ClientConfig, io: CommandIo): Promise<number> {
   if (config.junitFile !== undefined) await checkWritable("--junit", config.junitFile, io);
   const choice = tokenProviderFromConfig(config);
+  const identity = config.identity === undefined ? undefined : await identityOf(config);
   await using ctx = createScenarioContext({
     target: config.target,
     tls: channelTlsFromConfig(config),
@@ -402,6 +436,7 @@ export async function runScenariosCommand(config: ClientConfig, io: CommandIo): 
     ...(choice.reason === undefined ? {} : { noTokenReason: choice.reason }),
     allowTokenOverPlaintext: config.allowTokenOverPlaintext,
     ...(config.secret === undefined ? {} : { secret: config.secret }),
+    ...(identity === undefined ? {} : { identity }),
     issuer: config.issuer,
     audience: config.audience,
     deadlineMs: config.deadlineMs,

@@ -406,3 +406,108 @@ Deno.test("every client variable is allowed by the client permission set in deno
     );
   }
 });
+
+const ISSUER = "https://id.example.com";
+const OAUTH_FS = files({
+  "/dev-certs/ca.pem": CA,
+  "/dev-state/jwt-secret": `${SECRET}\n`,
+  "/run/client-secret": "from-a-file\n",
+  "/run/provider-keys.json": '{"keys": []}',
+});
+
+Deno.test("client config reads a client credentials grant and the provider for the harness", async (t) => {
+  await t.step(
+    "an issuer, id and secret file make the token source oauth, before the dev secret",
+    () => {
+      const config = load(["--oauth-scope", "greet admin", "--required-scope", "greet"], {
+        GREETER_OIDC_ISSUER: ISSUER,
+        GREETER_OAUTH_CLIENT_ID: "svc",
+        GREETER_OAUTH_CLIENT_SECRET_FILE: "/run/client-secret",
+        GREETER_OAUTH_AUDIENCE: "urn:greeter",
+        GREETER_HARNESS_PROVIDER_KEYS: "/run/provider-keys.json",
+      }, OAUTH_FS);
+      assert.deepEqual(config.token, {
+        kind: "oauth",
+        oauth: {
+          clientId: "svc",
+          clientSecret: "from-a-file",
+          issuer: ISSUER,
+          scope: "greet admin",
+          audience: "urn:greeter",
+        },
+      });
+      assert.deepEqual(config.identity, {
+        issuer: ISSUER,
+        providerKeys: '{"keys": []}',
+        requiredScope: "greet",
+      });
+      assert.equal(config.issuer, ISSUER, "scenarios expect the issuer's iss");
+    },
+  );
+  await t.step("a token URL replaces discovery", () => {
+    const config = load([], {
+      GREETER_OAUTH_TOKEN_URL: "http://127.0.0.1:9000/token",
+      GREETER_OAUTH_CLIENT_ID: "svc",
+      GREETER_OAUTH_CLIENT_SECRET: "s3cret",
+    }, OAUTH_FS);
+    assert.equal(
+      config.token.kind === "oauth" && config.token.oauth.tokenUrl,
+      "http://127.0.0.1:9000/token",
+    );
+    assert.equal(config.identity, undefined);
+  });
+  await t.step("the token command works with client credentials and no JWT secret", () => {
+    const config = load(["token"], {
+      GREETER_OIDC_ISSUER: ISSUER,
+      GREETER_OAUTH_CLIENT_ID: "svc",
+      GREETER_OAUTH_CLIENT_SECRET: "s3cret",
+    }, files({ "/dev-certs/ca.pem": CA }));
+    assert.equal(config.token.kind, "oauth");
+  });
+});
+
+const OAUTH_MISTAKES: [string, string[], Record<string, string>, RegExp][] = [
+  ["a client id without a secret", [], {
+    GREETER_OIDC_ISSUER: ISSUER,
+    GREETER_OAUTH_CLIENT_ID: "svc",
+  }, /GREETER_OAUTH_CLIENT_ID needs a client secret/],
+  ["a client id without an endpoint", [], {
+    GREETER_OAUTH_CLIENT_ID: "svc",
+    GREETER_OAUTH_CLIENT_SECRET: "x",
+  }, /needs a token endpoint: set GREETER_OAUTH_TOKEN_URL or GREETER_OIDC_ISSUER/],
+  ["a secret and a secret file", [], {
+    GREETER_OIDC_ISSUER: ISSUER,
+    GREETER_OAUTH_CLIENT_ID: "svc",
+    GREETER_OAUTH_CLIENT_SECRET: "x",
+    GREETER_OAUTH_CLIENT_SECRET_FILE: "/run/client-secret",
+  }, /both set: give one/],
+  [
+    "a scope without a client id",
+    ["--oauth-scope", "greet"],
+    {},
+    /--oauth-scope is set but GREETER_OAUTH_CLIENT_ID is not/,
+  ],
+  ["an http token URL off loopback", [], {
+    GREETER_OAUTH_TOKEN_URL: "http://id.example.com/token",
+    GREETER_OAUTH_CLIENT_ID: "svc",
+    GREETER_OAUTH_CLIENT_SECRET: "x",
+  }, /GREETER_OAUTH_TOKEN_URL must use https/],
+  [
+    "provider keys without a provider",
+    ["--provider-keys", "/run/provider-keys.json"],
+    {},
+    /--provider-keys needs GREETER_OIDC_ISSUER or GREETER_JWT_JWKS_URL/,
+  ],
+];
+
+Deno.test("client config refuses client credentials mistakes with one line", async (t) => {
+  for (const [name, args, env, message] of OAUTH_MISTAKES) {
+    await t.step(`${name} is refused`, () => {
+      assert.throws(() => load(args, env, OAUTH_FS), (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.match(error.message, message);
+        return true;
+      });
+    });
+  }
+});

@@ -15,7 +15,12 @@ import {
   type IdentityMaterial,
   loadIdentityMaterial,
 } from "../../lib/harness/identity_material.ts";
-import { createScenarioContext, runScenarios } from "../../lib/harness/run_scenarios.ts";
+import {
+  createScenarioContext,
+  runScenarios,
+  runScenariosCommand,
+} from "../../lib/harness/run_scenarios.ts";
+import { loadClientConfig } from "../../lib/client/config.ts";
 import { identityScenarios } from "../../lib/harness/scenarios/identity.ts";
 import { startTestServer } from "../_helpers/test_server.ts";
 import { type OidcProvider, startOidcProvider } from "../fixtures/oidc_provider.ts";
@@ -152,4 +157,57 @@ Deno.test("a server without the scope policy fails the missing-scope scenario", 
   const result = results.get("identity-missing-scope")!;
   assert.equal(result.verdict, "FAIL");
   assert.equal(result.got, "OK");
+});
+
+Deno.test("the client's scenarios command gets tokens by client credentials and runs the identity group", async () => {
+  await using provider = await startOidcProvider();
+  // Key history: one retired, two published.
+  await provider.rotate();
+  await provider.retire();
+  await provider.rotate();
+  await using env = await serverFor(provider);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/ca.pem`, env.server.pki.caCert);
+    await Deno.writeTextFile(
+      `${dir}/provider-keys.json`,
+      JSON.stringify({ keys: await provider.privateKeys() }),
+    );
+    const config = loadClientConfig([
+      "scenarios",
+      "--target",
+      `localhost:${env.server.port}`,
+      "--ca",
+      `${dir}/ca.pem`,
+      "--json",
+      "--only",
+      [
+        "unary-valid-token",
+        "bidi-ping-pong-valid-token",
+        ...identityScenarios().map((s) => s.name),
+      ].join(","),
+    ], {
+      GREETER_OIDC_ISSUER: provider.issuer,
+      GREETER_OAUTH_CLIENT_ID: provider.clientId,
+      GREETER_OAUTH_CLIENT_SECRET: provider.clientSecret,
+      GREETER_OAUTH_SCOPE: "greet",
+      GREETER_OAUTH_AUDIENCE: AUDIENCE,
+      GREETER_JWT_AUDIENCE: AUDIENCE,
+      GREETER_HARNESS_PROVIDER_KEYS: `${dir}/provider-keys.json`,
+      GREETER_HARNESS_REQUIRED_SCOPE: "greet",
+    });
+    let stdout = "";
+    const code = await runScenariosCommand(config, {
+      stdout: (text) => stdout += text,
+      stderr: () => {},
+      writeTextFile: () => Promise.resolve(),
+    });
+    const report = JSON.parse(stdout);
+    const notPassed = report.results.filter((r: { verdict: string }) => r.verdict !== "PASS");
+    assert.deepEqual(notPassed, [], "every selected scenario passes");
+    assert.equal(report.results.length, 2 + identityScenarios().length);
+    assert.equal(code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
