@@ -29,6 +29,8 @@ import { channelSecurity, type ChannelTlsMaterial } from "./credentials.ts";
 import { retryChannelOptions, type RetryOptions } from "./service_config.ts";
 import type { TokenProvider } from "./token_provider.ts";
 import { DEFAULT_CALL_DEADLINE_MS } from "../shared/defaults.ts";
+import { createClientTracingInterceptor } from "./tracing_interceptor.ts";
+import { greeterTracer, type SpanStarter, tracingEnabled } from "../shared/tracing.ts";
 
 /** Options for {@linkcode createGreeterClient}. */
 export interface GreeterClientOptions {
@@ -52,6 +54,13 @@ export interface GreeterClientOptions {
   channelOptions?: grpc.ChannelOptions;
   /** Clock used for deadlines, milliseconds since the epoch. @default Date.now */
   now?: () => number;
+  /**
+   * Tracing: one client span per call, sent to the server as W3C
+   * `traceparent`. Absent means on exactly when Deno's OpenTelemetry is on
+   * (`OTEL_DENO=true`); `false` turns it off; an object uses its tracer.
+   * @default on when tracingEnabled()
+   */
+  tracing?: { tracer: SpanStarter } | false;
 }
 
 /** Per-call options. */
@@ -147,6 +156,9 @@ export function createGreeterClient(options: GreeterClientOptions): GreeterConne
   const security = channelSecurity(options.target, options.tls);
   let credentials = security.credentials;
   const interceptors: grpc.Interceptor[] = [];
+  // Outermost: one span per call, around retries and token refreshes.
+  const tracing = options.tracing ?? (tracingEnabled() ? { tracer: greeterTracer() } : false);
+  if (tracing !== false) interceptors.push(createClientTracingInterceptor(tracing));
   if (provider !== null) {
     // Invalidate on UNAUTHENTICATED for every call kind, so the next call gets a fresh token.
     interceptors.push(invalidateOnUnauthenticated(provider));

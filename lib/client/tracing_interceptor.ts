@@ -6,7 +6,7 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { context, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { context, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import {
   type CallSpan,
   injectTraceContext,
@@ -44,22 +44,30 @@ export function createClientTracingInterceptor(
     let span: CallSpan | undefined;
     return new grpc.InterceptingCall(nextCall(callOptions), {
       start(metadata, _listener, next) {
-        span = tracer.startSpan(rpcSpanName(path), {
+        const parent = context.active();
+        const started = tracer.startSpan(rpcSpanName(path), {
           kind: SpanKind.CLIENT,
           attributes: rpcAttributes(path),
-        }, context.active());
-        injectTraceContext(span.spanContext(), metadata);
-        next(metadata, {
-          onReceiveStatus(status, nextStatus) {
-            span?.setAttribute("rpc.grpc.status_code", status.code);
-            if (status.code !== grpc.status.OK) {
-              span?.setStatus({ code: SpanStatusCode.ERROR, message: status.details });
-            }
-            span?.end();
-            span = undefined;
-            nextStatus(status);
-          },
-        });
+        }, parent);
+        span = started;
+        injectTraceContext(started.spanContext(), metadata);
+        // The rest of the call runs with this span active, so a span the
+        // runtime makes for the HTTP/2 request (Deno's own `POST` span, which
+        // also writes `traceparent`) is this span's child, in the same trace.
+        const active = trace.setSpan(parent, started as unknown as Span);
+        const proceed = () =>
+          next(metadata, {
+            onReceiveStatus(status, nextStatus) {
+              span?.setAttribute("rpc.grpc.status_code", status.code);
+              if (status.code !== grpc.status.OK) {
+                span?.setStatus({ code: SpanStatusCode.ERROR, message: status.details });
+              }
+              span?.end();
+              span = undefined;
+              nextStatus(status);
+            },
+          });
+        context.with(active, proceed);
       },
     });
   };
