@@ -244,3 +244,27 @@ Deno.test("server reports its admin endpoint at start-up, and /readyz turns 503 
   assert.equal((await server.child.status).code, 0);
   await assert.rejects(fetch(`${admin}/healthz`), "the admin endpoint closes with the server");
 });
+
+Deno.test("under -P=server, a YAML policy is read and a typo in it stops start-up with one line", async () => {
+  // The YAML parser reads two debug switches from the environment; the
+  // server's permission set must allow them, or every YAML policy fails.
+  const dir = `${ROOT}.greeter`;
+  await Deno.mkdir(dir, { recursive: true });
+  const policy = await Deno.makeTempFile({ dir, prefix: "policy-", suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(policy, "rules:\n  helloworld.Greeter/SayBye: { scopes: [greet] }\n");
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-q", "-P=server", "main.ts", "--port", "0", "--admin", "off"],
+      env: { GREETER_AUTHZ_FILE: policy, GREETER_JWT_SECRET: SECRET },
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(stderr).trimEnd().split("\n");
+    assert.equal(code, 2, lines.join("\n"));
+    assert.deepEqual(lines.length, 1, lines.join("\n"));
+    assert.match(lines[0], /rule "helloworld\.Greeter\/SayBye" names no method this server has$/);
+  } finally {
+    await Deno.remove(policy);
+  }
+});
