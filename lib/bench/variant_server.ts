@@ -10,9 +10,10 @@
  * then `stats`), `quit` (or end of input: shut down and exit).
  *
  * Variants:
- * - `full`: `startGreeterServer` with TLS, JWT auth (configurable token cache)
- *   and the logging interceptor, logging through `setupLogging` at the given
- *   level into a file (default `/dev/null`);
+ * - `full`: `startGreeterServer` with TLS, JWT auth (configurable token cache),
+ *   metrics (no admin endpoint) and the logging interceptor, logging through
+ *   `setupLogging` at the given level into a file (default `/dev/null`);
+ *   tracing is off (no tracer provider is registered);
  * - `bare`: `startBareGreeterServer`, TLS and no interceptors;
  * - `auth-only`, `logging-only`: the bare server with just that interceptor.
  *
@@ -26,6 +27,7 @@ import { createTokenVerifier } from "../auth/jwt.ts";
 import { createAuthInterceptor } from "../server/interceptors/auth.ts";
 import { createLoggingInterceptor } from "../server/interceptors/logging.ts";
 import { startGreeterServer } from "../server/greeter_server.ts";
+import { createServerMetrics } from "../server/metrics.ts";
 import { greeterLogger, setupLogging } from "../shared/log.ts";
 import { startBareGreeterServer } from "./bare_server.ts";
 import { perLineStreamSink } from "./per_line_sink.ts";
@@ -97,7 +99,13 @@ async function startVariant(spec: BenchServerSpec): Promise<StartedVariant> {
     ...(spec.cacheSize === undefined ? {} : { cacheSize: spec.cacheSize }),
   };
   if (spec.variant === "full") {
-    const server = await startGreeterServer({ tls, auth, drainTimeoutMs: 1000 });
+    // Metrics on, as in production (the admin endpoint itself stays off).
+    const server = await startGreeterServer({
+      tls,
+      auth,
+      drainTimeoutMs: 1000,
+      metrics: createServerMetrics(),
+    });
     return {
       port: server.port,
       calls: () => server.stats.total,

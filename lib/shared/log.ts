@@ -140,11 +140,21 @@ export interface BatchingSinkOptions {
 export const FLUSH_INTERVAL_MS = 10;
 
 /**
- * A non-blocking sink that writes records in batches: the caller only queues
- * the record; a timer (`flushIntervalMs` after the first queued record) later
- * formats the queued records, joins them and writes them to `stream` with
- * one `write`. Order is kept.
- * While the output is slow, at most `maxBufferedRecords` records wait; the
+ * logtape hands a sink a copy of the record's properties unless the sink says
+ * it is done with the record when it returns (logtape's own
+ * `markSinkAsImmediate`, not exported, sets this registered symbol). The
+ * batching sink formats each record when it receives it, so the copy, about a
+ * tenth of a call line's cost, is not needed.
+ */
+const IMMEDIATE_SINK = Symbol.for("LogTape.sinkSnapshotPolicy.immediate");
+
+/**
+ * A non-blocking sink that writes lines in batches: the caller formats the
+ * record into a line and queues it; a timer (`flushIntervalMs` after the
+ * first queued line) later joins the queued lines and writes them to `stream`
+ * with one `write`. Order is kept. Since a record is formatted when it is
+ * logged, a property object changed afterwards does not change the line.
+ * While the output is slow, at most `maxBufferedRecords` lines wait; the
  * oldest are dropped beyond that, and a warning line says how many.
  * Disposing writes what is queued and releases `stream` (it stays open).
  *
@@ -154,7 +164,7 @@ export const FLUSH_INTERVAL_MS = 10;
  *
  * @param stream where lines go
  * @param formatter turns a record into a line (with its line break)
- * @param options buffer bound
+ * @param options buffer bound and flush interval
  * @returns the sink, to pass to logtape's `configure`
  */
 export function createBatchingSink(
@@ -166,7 +176,7 @@ export function createBatchingSink(
   const interval = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
   const writer = stream.getWriter();
   const encoder = new TextEncoder();
-  let queued: LogRecord[] = [];
+  let queued: string[] = [];
   let dropped = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let writing: Promise<void> = Promise.resolve();
@@ -181,13 +191,7 @@ export function createBatchingSink(
       text += formatter(droppedRecord(dropped));
       dropped = 0;
     }
-    for (const record of batch) {
-      try {
-        text += formatter(record);
-      } catch {
-        // A record that cannot be formatted is skipped; the others still go out.
-      }
-    }
+    for (const line of batch) text += line;
     await writer.ready;
     await writer.write(encoder.encode(text));
   };
@@ -200,13 +204,20 @@ export function createBatchingSink(
   };
   const sink = (record: LogRecord) => {
     if (disposed) return;
+    let line: string;
+    try {
+      line = formatter(record);
+    } catch {
+      return; // A record that cannot be formatted is skipped; the others still go out.
+    }
     if (queued.length >= max) {
       queued.shift();
       dropped++;
     }
-    queued.push(record);
+    queued.push(line);
     timer ??= setTimeout(flush, interval);
   };
+  Object.defineProperty(sink, IMMEDIATE_SINK, { value: true });
   return Object.assign(sink, {
     async [Symbol.asyncDispose]() {
       disposed = true;

@@ -144,7 +144,9 @@ Deno.test("key rotation at the provider needs no restart, and removed keys stop 
   await provider.retire();
   await provider.rotate(); // a third key, so the next token forces a refresh
   await verifier.verify(await provider.token());
-  // The refresh saw the old key gone: its cached token is verified again and refused.
+  // The refresh saw the old key gone: its cached token is not answered from
+  // the cache any more, but verified again and refused.
+  assert.equal(verifier.cached?.(oldToken), undefined);
   assert.equal(await rejection(verifier.verify(oldToken)), "unknown-key");
   assert.deepEqual(await verifier.verify(newToken).then((c) => c.sub), provider.clientId);
 });

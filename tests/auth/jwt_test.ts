@@ -237,6 +237,44 @@ Deno.test("the verifier cache answers a repeated token without verifying it agai
   });
 });
 
+Deno.test("the verifier answers a token it verified before at once, and only such a token", async (t) => {
+  const clock = { ms: T0 };
+  const now = () => clock.ms;
+  const token = await mintToken("valid", { secret, now });
+
+  await t.step("a token never verified is not answered", () => {
+    assert.equal(verifierAt(clock).cached?.(token), undefined);
+  });
+  await t.step("a verified token is answered with its cached claims", async () => {
+    const verifier = verifierAt(clock);
+    const claims = await verifier.verify(token);
+    assert.equal(verifier.cached?.(token), claims);
+  });
+  await t.step("a forged signature is not answered", async () => {
+    const verifier = verifierAt(clock);
+    await verifier.verify(token);
+    const [header, payload] = token.split(".");
+    assert.equal(verifier.cached?.(`${header}.${payload}.${"A".repeat(43)}`), undefined);
+  });
+  await t.step("an expired token is not answered, and verify still refuses it", async () => {
+    const verifier = verifierAt(clock);
+    const claims = await verifier.verify(token);
+    const saved = clock.ms;
+    clock.ms = (claims.exp + 6) * 1000;
+    try {
+      assert.equal(verifier.cached?.(token), undefined);
+      assert.equal(await rejection(verifier.verify(token)), "expired");
+    } finally {
+      clock.ms = saved;
+    }
+  });
+  await t.step("with the cache off, nothing is answered", async () => {
+    const verifier = verifierAt(clock, { cacheSize: 0 });
+    await verifier.verify(token);
+    assert.equal(verifier.cached?.(token), undefined);
+  });
+});
+
 Deno.test("the verifier cache holds at most cacheSize tokens and evicts the least recently used", async () => {
   const clock = { ms: T0 };
   const now = () => clock.ms;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { getTextFormatter, type LogRecord } from "@logtape/logtape";
+import { configure, getLogger, getTextFormatter, type LogRecord, reset } from "@logtape/logtape";
 import {
   createBatchingSink,
   FLUSH_INTERVAL_MS,
@@ -56,6 +56,35 @@ Deno.test("batching sink gathers records over several turns for its flush interv
   assert.deepEqual(chunks, ["a\nb\n"], "one write for the whole interval");
   sink(record("c"));
   assert.deepEqual(chunks, ["a\nb\n"]);
+});
+
+Deno.test("batching sink writes a record as it was when logged, without logtape's copy", async () => {
+  const { stream, chunks } = recordingStream();
+  const sink = createBatchingSink(stream, (r) => `${r.properties.name}\n`, { flushIntervalMs: 0 });
+  await configure({
+    reset: true,
+    sinks: { batch: sink },
+    loggers: [
+      { category: ["t"], lowestLevel: "info", sinks: ["batch"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    ],
+  });
+  try {
+    const properties = { name: "before" };
+    getLogger(["t"]).info("{name}", properties);
+    properties.name = "after";
+    await tick();
+  } finally {
+    await reset(); // disposes the sink
+  }
+  assert.deepEqual(chunks, ["before\n"]);
+  assert.equal(
+    (sink as unknown as Record<symbol, unknown>)[
+      Symbol.for("LogTape.sinkSnapshotPolicy.immediate")
+    ],
+    true,
+    "logtape is told not to copy the properties",
+  );
 });
 
 Deno.test("batching sink writes within its default interval", async () => {

@@ -15,6 +15,7 @@ import {
   OPEN_POLICY,
 } from "../../auth/authz_policy.ts";
 import {
+  type GreeterClaims,
   parseBearer,
   TokenError,
   type TokenRejection,
@@ -35,6 +36,13 @@ export const DEFAULT_PUBLIC_SERVICES: readonly string[] = [
 
 /** Longest delay `setTimeout` honours, in milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Shared abort reasons for a pending key wait: `abort()` without a reason
+ * builds a `DOMException` with a stack trace, which showed in profiles.
+ */
+const CALL_ENDED = new DOMException("call ended", "AbortError");
+const DEADLINE_PASSED = new DOMException("deadline passed", "AbortError");
 
 /** Options for {@linkcode createAuthInterceptor}. */
 export interface AuthInterceptorOptions {
@@ -94,13 +102,17 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
     let ended = false;
     let expiryTimer: ReturnType<typeof setTimeout> | undefined;
     let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-    // Ends a wait for fresh signing keys when the caller gives up or the deadline passes.
-    const verifying = new AbortController();
+    // Ends a wait for fresh signing keys when the caller gives up or the
+    // deadline passes; made only when the token is not in the verifier's cache.
+    let verifying: AbortController | undefined;
     const end = () => {
       ended = true;
       clearTimeout(expiryTimer);
-      clearTimeout(deadlineTimer);
-      verifying.abort();
+      if (verifying !== undefined) {
+        clearTimeout(deadlineTimer);
+        verifying.abort(CALL_ENDED);
+        verifying = undefined;
+      }
     };
     const reject = (message: string, reason: AuthRejection) => {
       if (ended) return;
@@ -118,6 +130,24 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
       if (remaining <= 0) return reject("token expired", "expired");
       expiryTimer = setTimeout(() => armExpiry(expiresAt), Math.min(remaining, MAX_TIMER_MS));
     };
+    const admit = (
+      claims: GreeterClaims,
+      metadata: grpc.Metadata,
+      nextMetadata: (metadata: grpc.Metadata) => void,
+    ) => {
+      const identity = identityOf(claims, policy.rolesClaim);
+      const decision = authorize(policy, method.path, identity);
+      if (!decision.allowed) {
+        reject(decision.message, "permission");
+        return;
+      }
+      const context = callContextOf(metadata);
+      context.claims = claims;
+      context.identity = identity;
+      metadata.remove("authorization");
+      if (streaming) armExpiry(claims.exp * 1000 + toleranceMs);
+      if (!ended) nextMetadata(metadata);
+    };
 
     return new grpc.ServerInterceptingCall(call, {
       start(next) {
@@ -132,29 +162,25 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
               reject((error as TokenError).message, (error as TokenError).reason);
               return;
             }
+            // A token verified before: no promise, timer or signal for this call.
+            const known = verifier.cached?.(token);
+            if (known !== undefined) {
+              admit(known, metadata, nextMetadata);
+              return;
+            }
+            const controller = verifying = new AbortController();
             const deadline = call.getDeadline();
             const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
             if (Number.isFinite(deadlineMs)) {
               deadlineTimer = setTimeout(
-                () => verifying.abort(),
+                () => controller.abort(DEADLINE_PASSED),
                 Math.min(Math.max(0, deadlineMs - Date.now()), MAX_TIMER_MS),
               );
             }
-            verifier.verify(token, verifying.signal).then((claims) => {
+            verifier.verify(token, controller.signal).then((claims) => {
               clearTimeout(deadlineTimer);
-              if (ended) return;
-              const identity = identityOf(claims, policy.rolesClaim);
-              const decision = authorize(policy, method.path, identity);
-              if (!decision.allowed) {
-                reject(decision.message, "permission");
-                return;
-              }
-              const context = callContextOf(metadata);
-              context.claims = claims;
-              context.identity = identity;
-              metadata.remove("authorization");
-              if (streaming) armExpiry(claims.exp * 1000 + toleranceMs);
-              if (!ended) nextMetadata(metadata);
+              verifying = undefined;
+              if (!ended) admit(claims, metadata, nextMetadata);
             }, (error: unknown) => {
               if (error instanceof TokenError) reject(error.message, error.reason);
               else reject("invalid bearer token", "invalid");
