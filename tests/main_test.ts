@@ -44,6 +44,7 @@ async function runMain(args: string[], env: Record<string, string> = {}) {
 const MISTAKES: [string, string[], Record<string, string>, RegExp][] = [
   ["an unknown flag", ["--verbose"], {}, /^error: unknown flag --verbose \(see --help\)$/],
   ["a port out of range", ["--port", "99999"], {}, /^error: --port must be a whole number/],
+  ["a value on a switch", ["--basic=yes"], {}, /^error: --basic takes no value or =true \/ =false/],
   [
     "a short secret",
     [],
