@@ -400,12 +400,24 @@ export function httpFetchText(options: HttpFetchTextOptions = {}): HttpFetchText
     ? Deno.createHttpClient({ caCerts: [...options.caCerts] })
     : undefined;
   const fetchText = async (url: URL, signal: AbortSignal): Promise<string> => {
-    const response = await fetch(url, {
-      signal,
-      redirect: "error",
-      headers: { accept: "application/json" },
-      ...(client === undefined ? {} : { client }),
-    });
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        signal,
+        redirect: "error",
+        headers: { accept: "application/json" },
+        ...(client === undefined ? {} : { client }),
+      });
+    } catch (error) {
+      // `fetch failed` alone names neither the URL nor the cause.
+      const cause = (error as Error).cause;
+      const why = signal.aborted
+        ? "no answer in time"
+        : cause instanceof Error
+        ? cause.message
+        : (error as Error).message;
+      throw new Error(`cannot fetch ${url.href}: ${why}`);
+    }
     if (!response.ok) {
       await response.body?.cancel();
       throw new Error(`${url.href} answered HTTP ${response.status}`);

@@ -169,7 +169,13 @@ export function createGreeterClient(options: GreeterClientOptions): GreeterConne
         grpc.credentials.createFromMetadataGenerator((_params, callback) => {
           provider.getToken().then(
             (token) => callback(null, bearerMetadata(token)),
-            (error) => callback(error instanceof Error ? error : new Error(String(error))),
+            (error) => {
+              // Same status and text as the plaintext path: grpc-js uses `code` when given.
+              const reason = error instanceof Error ? error.message : String(error);
+              callback(Object.assign(new Error(`token provider failed: ${reason}`), {
+                code: grpc.status.UNAVAILABLE,
+              }));
+            },
           );
         }),
       );

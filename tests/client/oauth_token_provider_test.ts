@@ -9,6 +9,9 @@ import {
   createClientCredentialsProvider,
 } from "../../lib/client/oauth_token_provider.ts";
 import { startOidcProvider } from "../fixtures/oidc_provider.ts";
+import * as grpc from "@grpc/grpc-js";
+import { createGreeterClient } from "../../lib/client/greeter_client.ts";
+import { startTestServer } from "../_helpers/test_server.ts";
 
 Deno.test("client credentials tokens come from a real provider, by URL or discovery", async (t) => {
   await using provider = await startOidcProvider({ ttlSeconds: 120 });
@@ -93,3 +96,30 @@ Deno.test("the client credentials provider caches its token and refreshes it bef
     tokens.close();
   }
 });
+
+Deno.test("a call whose token cannot be fetched fails UNAVAILABLE, naming the token endpoint's answer", async () => {
+  await using provider = await startOidcProvider();
+  await provider.setMode("error");
+  await using server = await startTestServer();
+  const tokens = createClientCredentialsProvider({
+    tokenUrl: provider.tokenUrl,
+    clientId: provider.clientId,
+    clientSecret: provider.clientSecret,
+  });
+  using client = disposableClient(createGreeterClient({
+    target: `localhost:${server.port}`,
+    tls: { ca: server.pki.caCert },
+    tokenProvider: tokens,
+    deadlineMs: 5000,
+  }));
+  await assert.rejects(client.connection.sayHello({ name: "Ada" }), (error: grpc.ServiceError) => {
+    assert.equal(grpc.status[error.code], "UNAVAILABLE");
+    assert.match(error.details, /token provider failed: token endpoint .* answered HTTP 503/);
+    return true;
+  });
+  tokens.close();
+});
+
+function disposableClient<T extends { close(): void }>(connection: T) {
+  return { connection, [Symbol.dispose]: () => connection.close() };
+}
