@@ -93,12 +93,12 @@ export function createPatternCall(pattern: RpcKind, options: PatternCallOptions)
 
   switch (pattern) {
     case "unary":
-      return guarded(async (ctx) => {
+      return sending(1, async (ctx) => {
         await pick(ctx).sayHello(request, callOptions);
         return { status: "OK", messages: 1 };
       });
     case "server-stream":
-      return guarded(async (ctx) => {
+      return sending(1, async (ctx) => {
         const started = now();
         let firstMessageMs: number | undefined;
         let received = 0;
@@ -112,34 +112,40 @@ export function createPatternCall(pattern: RpcKind, options: PatternCallOptions)
         return complete(received, messages, firstMessageMs);
       });
     case "client-stream":
+      // The requests are what this pattern moves; a failed call counts none.
       return guarded(async (ctx) => {
         await pick(ctx).sayHelloClientStream(requests, callOptions);
-        return { status: "OK", messages: 1 };
+        return { status: "OK", messages: 1, messagesSent: messages };
       });
     case "bidi":
       return guarded(async (ctx) => {
         const started = now();
         let firstMessageMs: number | undefined;
         let received = 0;
+        let sent = 0;
         const call = pick(ctx).sayHelloBidirectional(callOptions);
-        try {
-          for (let i = 0; i < messages; i++) {
-            await call.send(request);
-            const reply = await call.next();
-            if (reply === undefined) break;
-            if (received++ === 0) firstMessageMs = now() - started;
+        const outcome = await (async (): Promise<CallOutcome> => {
+          try {
+            for (let i = 0; i < messages; i++) {
+              await call.send(request);
+              sent++;
+              const reply = await call.next();
+              if (reply === undefined) break;
+              if (received++ === 0) firstMessageMs = now() - started;
+            }
+            call.end();
+            // Drain to the end so the final status is known (and no reply is left unread).
+            while ((await call.next()) !== undefined) received++;
+          } catch (error) {
+            call.cancel();
+            // A send can fail before the status arrives; the status says why.
+            const status = await call.status;
+            if (status.code !== 0) return outcomeOf(status, received, firstMessageMs);
+            return failed(error, received, firstMessageMs);
           }
-          call.end();
-          // Drain to the end so the final status is known (and no reply is left unread).
-          while ((await call.next()) !== undefined) received++;
-        } catch (error) {
-          call.cancel();
-          // A send can fail before the status arrives; the status says why.
-          const status = await call.status;
-          if (status.code !== 0) return outcomeOf(status, received, firstMessageMs);
-          return failed(error, received, firstMessageMs);
-        }
-        return complete(received, messages, firstMessageMs);
+          return complete(received, messages, firstMessageMs);
+        })();
+        return { ...outcome, messagesSent: sent };
       });
   }
 }
@@ -174,6 +180,12 @@ function complete(
 export function statusNameOf(error: unknown): string {
   const code = statusOf(error);
   return code === undefined ? "UNKNOWN" : statusName(code);
+}
+
+/** Like {@linkcode guarded}, for a call that sends `count` requests whatever its outcome. */
+function sending(count: number, fn: (ctx: CallContext) => Promise<CallOutcome>): LoadCall {
+  const call = guarded(fn);
+  return async (ctx) => ({ ...await call(ctx), messagesSent: count });
 }
 
 /** Turns a rejection of `fn` into an outcome, so the call never throws. */

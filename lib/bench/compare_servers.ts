@@ -6,8 +6,9 @@
  * baseline (the first variant), so slow drifts of a noisy machine hit both
  * sides of a ratio alike; the medians of those ratios are the result.
  *
- * Two figures per variant and round:
+ * Three figures per variant and round:
  * - calls/s as the client sees it (closed loop, fixed concurrency);
+ * - messages/s, both directions (requests sent plus replies received);
  * - server CPU time per call (user + system, from inside the server process),
  *   which still shows the server's own cost when the client is the bottleneck.
  *
@@ -58,6 +59,8 @@ export interface CompareOptions {
 export interface RoundFigures {
   /** Calls per second seen by the client. */
   callsPerSecond: number;
+  /** Messages per second, both directions (requests sent plus replies received). */
+  messagesPerSecond: number;
   /** Server CPU (user + system) per call, µs. */
   serverCpuUsPerCall: number;
   /** Calls that did not end OK. */
@@ -72,6 +75,8 @@ export interface Comparison {
   medianThroughputRatio: Record<string, number>;
   /** Per variant name: median over rounds of (variant / baseline) server CPU per call. */
   medianCpuRatio: Record<string, number>;
+  /** Per variant name: median over rounds of (variant / baseline) messages/s. */
+  medianMessagesRatio: Record<string, number>;
 }
 
 /**
@@ -131,6 +136,7 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
         const served = result.calls + result.warmupCalls;
         figures[options.variants[i].name].push({
           callsPerSecond: result.callsPerSecond,
+          messagesPerSecond: result.messagesPerSecond + result.messagesSentPerSecond,
           serverCpuUsPerCall: cpuUs(after) - cpuUs(before) > 0
             ? (cpuUs(after) - cpuUs(before)) / served
             : 0,
@@ -160,8 +166,12 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
   const baseline = figures[options.variants[0].name];
   const medianThroughputRatio: Record<string, number> = {};
   const medianCpuRatio: Record<string, number> = {};
+  const medianMessagesRatio: Record<string, number> = {};
   for (const v of options.variants.slice(1)) {
     const mine = figures[v.name];
+    medianMessagesRatio[v.name] = median(
+      mine.map((f, r) => f.messagesPerSecond / baseline[r].messagesPerSecond),
+    );
     medianThroughputRatio[v.name] = median(
       mine.map((f, r) => f.callsPerSecond / baseline[r].callsPerSecond),
     );
@@ -179,7 +189,7 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
         } µs/call)`,
     );
   }
-  return { rounds: figures, medianThroughputRatio, medianCpuRatio };
+  return { rounds: figures, medianThroughputRatio, medianCpuRatio, medianMessagesRatio };
 }
 
 /**

@@ -42,6 +42,11 @@ export interface CallOutcome {
   status: string;
   /** Response messages received (1 for a successful unary call). @default 0 */
   messages?: number;
+  /**
+   * Request messages sent (1 for unary and server-streaming calls; the
+   * requests of client-streaming and bidi calls). @default 0
+   */
+  messagesSent?: number;
   /** Milliseconds from the call's actual start to its first response message, for streams. */
   firstMessageMs?: number;
   /** Error message for a failed call, grouped and counted in {@linkcode LoadResult.errors}. */
@@ -140,12 +145,16 @@ export interface LoadResult {
   readonly calls: number;
   /** Response messages over all measured calls. */
   readonly messages: number;
+  /** Request messages over all measured calls. */
+  readonly messagesSent: number;
   /** From the start of measurement to the end of the last measured call, ms. */
   readonly elapsedMs: number;
   /** `calls` per second of `elapsedMs` (0 when no time elapsed). */
   readonly callsPerSecond: number;
   /** `messages` per second of `elapsedMs` (0 when no time elapsed). */
   readonly messagesPerSecond: number;
+  /** `messagesSent` per second of `elapsedMs` (0 when no time elapsed). */
+  readonly messagesSentPerSecond: number;
   /** Latency, ms: from the intended start (rate mode) or the actual start, to the end. All statuses. */
   readonly latency: Histogram;
   /** Figures of {@linkcode latency}. */
@@ -242,6 +251,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     elapsedMs: phase.elapsedMs,
     callsPerSecond: elapsedSeconds > 0 ? phase.calls / elapsedSeconds : 0,
     messagesPerSecond: elapsedSeconds > 0 ? phase.messages / elapsedSeconds : 0,
+    messagesSent: phase.messagesSent,
+    messagesSentPerSecond: elapsedSeconds > 0 ? phase.messagesSent / elapsedSeconds : 0,
     latency: phase.latency,
     latencySummary: phase.latency.summary(),
     serviceTime: phase.serviceTime,
@@ -289,6 +300,7 @@ interface PhaseState {
   started: number;
   calls: number;
   messages: number;
+  messagesSent: number;
   inFlight: number;
   maxInFlight: number;
   failures: number;
@@ -325,6 +337,7 @@ async function runPhase(shared: Shared, limits: PhaseLimits): Promise<PhaseState
     started: 0,
     calls: 0,
     messages: 0,
+    messagesSent: 0,
     inFlight: 0,
     maxInFlight: 0,
     failures: 0,
@@ -429,6 +442,7 @@ function record(shared: Shared, state: PhaseState, outcome: CallOutcome, timing:
   if (state.limits.warmup) return;
   const messages = outcome.messages ?? 0;
   state.messages += messages;
+  state.messagesSent += outcome.messagesSent ?? 0;
   state.latency.record(timing.latencyMs);
   state.serviceTime.record(timing.serviceMs);
   if (outcome.firstMessageMs !== undefined) {
@@ -489,6 +503,11 @@ function outcomeProblem(value: unknown): string | undefined {
   if (typeof o.status !== "string" || o.status === "") return '"status" is not a non-empty string';
   if (o.messages !== undefined && !(typeof o.messages === "number" && o.messages >= 0)) {
     return '"messages" is not a number >= 0';
+  }
+  if (
+    o.messagesSent !== undefined && !(typeof o.messagesSent === "number" && o.messagesSent >= 0)
+  ) {
+    return '"messagesSent" is not a number >= 0';
   }
   if (
     o.firstMessageMs !== undefined &&

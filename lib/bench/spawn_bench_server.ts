@@ -1,10 +1,13 @@
 /**
  * The parent side of the variant server: starts `variant_server.ts` in a
- * child Deno process and speaks its stdin/stdout protocol.
+ * child Deno process (or, for `node-bare`, `node_bare_server.mjs` under
+ * Node.js, which must be on the PATH) and speaks its stdin/stdout protocol.
  *
  * @module
  */
 import { readLines } from "./_read_lines.ts";
+import { SERVER_CONNECTION_OPTIONS } from "../server/greeter_server.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES } from "../shared/defaults.ts";
 import type { BenchServerSpec, ServerStats } from "./variant_server.ts";
 
 /** A running child server, from {@linkcode spawnBenchServer}. */
@@ -42,25 +45,38 @@ export async function spawnBenchServer(
   spec: BenchServerSpec,
   options: SpawnOptions = {},
 ): Promise<BenchServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      `--allow-write=${spec.logFile ?? "/dev/null"}`,
-      "--allow-env",
-      "--allow-sys",
-      "--v8-flags=--expose-gc",
-      ...(options.cpuProfileDir === undefined
-        ? []
-        : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]),
-      new URL("./variant_server.ts", import.meta.url).pathname,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+  const profile = options.cpuProfileDir === undefined
+    ? []
+    : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
+  const command = spec.variant === "node-bare"
+    ? new Deno.Command("node", {
+      args: [
+        "--expose-gc",
+        ...profile,
+        new URL("./node_bare_server.mjs", import.meta.url).pathname,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    })
+    : new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--allow-net=127.0.0.1",
+        "--allow-read",
+        `--allow-write=${spec.logFile ?? "/dev/null"}`,
+        "--allow-env",
+        "--allow-sys",
+        "--v8-flags=--expose-gc",
+        ...profile,
+        new URL("./variant_server.ts", import.meta.url).pathname,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    });
+  const child = command.spawn();
   const writer = child.stdin.getWriter();
   const encoder = new TextEncoder();
   const lines = readLines(child.stdout);
@@ -70,7 +86,12 @@ export async function spawnBenchServer(
     if (done) throw new Error("bench server exited unexpectedly");
     return JSON.parse(value) as T;
   };
-  await send(JSON.stringify(spec));
+  // The Node.js server cannot import the TypeScript settings: they travel with the spec.
+  await send(JSON.stringify({
+    ...spec,
+    connectionOptions: SERVER_CONNECTION_OPTIONS,
+    maxReceiveMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  }));
   const { port } = await receive<{ port: number }>();
   let closed: Promise<void> | undefined;
   const close = () => {

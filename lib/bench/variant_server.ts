@@ -15,7 +15,9 @@
  *   `setupLogging` at the given level into a file (default `/dev/null`);
  *   tracing is off (no tracer provider is registered);
  * - `bare`: `startBareGreeterServer`, TLS and no interceptors;
- * - `auth-only`, `logging-only`: the bare server with just that interceptor.
+ * - `auth-only`, `logging-only`: the bare server with just that interceptor;
+ * - `node-bare`: not served here: `spawnBenchServer` runs `node_bare_server.mjs`
+ *   (the bare server's contract and settings on Node.js) with the same protocol.
  *
  * Run as a child only (see `spawn_bench_server.ts` for the permissions).
  *
@@ -39,7 +41,7 @@ export interface BenchServerSpec {
    * Full stack, the bare baseline, or the bare server plus one of the two
    * interceptors (to see what each costs).
    */
-  variant: "full" | "bare" | "auth-only" | "logging-only";
+  variant: "full" | "bare" | "auth-only" | "logging-only" | "node-bare";
   /** Server certificate (PEM). */
   cert: string;
   /** Server key (PEM). */
@@ -112,6 +114,7 @@ async function startVariant(spec: BenchServerSpec): Promise<StartedVariant> {
       shutdown: async () => void await server.shutdown(),
     };
   }
+  if (spec.variant === "node-bare") throw new Error("node-bare runs on Node.js (spawnBenchServer)");
   const interceptors: grpc.ServerInterceptor[] = [];
   if (spec.variant === "auth-only") {
     interceptors.push(createAuthInterceptor({ verifier: createTokenVerifier(auth) }));

@@ -48,6 +48,38 @@ Deno.test("a comparison drives a streaming kind against an auth-only variant, wh
   assert.equal(comparison.rounds.bare[0].failures, 0);
   assert.ok(comparison.rounds.bare[0].callsPerSecond > 0);
   assert.equal(comparison.rounds["auth-only"][0].failures, 0, "bench clients carry a bench token");
+  for (const [name, [figures]] of Object.entries(comparison.rounds)) {
+    // Each bidi call sends 3 requests and gets 3 replies.
+    assert.ok(
+      Math.abs(figures.messagesPerSecond / figures.callsPerSecond - 6) < 0.01,
+      `${name}: ${figures.messagesPerSecond} messages/s at ${figures.callsPerSecond} calls/s`,
+    );
+  }
+});
+
+Deno.test("a comparison counts the requests of client streaming as the messages it moves", async () => {
+  const comparison = await compareServers({
+    variants: [
+      { name: "node-bare", spec: { variant: "node-bare" } },
+      { name: "bare", spec: { variant: "bare" } },
+    ],
+    rounds: 1,
+    durationMs: 200,
+    warmupMs: 0,
+    concurrency: 2,
+    channels: 1,
+    pattern: "client-stream",
+    messages: 5,
+  });
+  for (const [name, [figures]] of Object.entries(comparison.rounds)) {
+    assert.equal(figures.failures, 0, name);
+    // 5 requests and 1 reply per call.
+    assert.ok(
+      Math.abs(figures.messagesPerSecond / figures.callsPerSecond - 6) < 0.01,
+      `${name}: ${figures.messagesPerSecond} messages/s at ${figures.callsPerSecond} calls/s`,
+    );
+  }
+  assert.ok(comparison.medianMessagesRatio.bare > 0);
 });
 
 Deno.test("median takes the middle value, or the mean of the middle two", async (t) => {

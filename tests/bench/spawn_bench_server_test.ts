@@ -86,3 +86,39 @@ Deno.test("each spawned variant asks for a token only when it runs the auth inte
     );
   }
 });
+
+Deno.test("a spawned node-bare variant serves the contract on Node.js over TLS", async (t) => {
+  await using server = await spawnBenchServer(await specFor("node-bare"));
+  using client = createGreeterClient({
+    target: `localhost:${server.port}`,
+    tls: { ca: (await testPki()).caCert },
+  });
+  await t.step("unary replies with the greeting", async () => {
+    assert.equal((await client.sayHello({ name: "node" })).message, "Hello, node!");
+  });
+  await t.step("server streaming sends count replies, in order", async () => {
+    const replies: string[] = [];
+    for await (const r of client.sayHelloStream({ name: "n", count: 3 })) replies.push(r.message);
+    assert.deepEqual(replies, ["Hello, n! (1/3)", "Hello, n! (2/3)", "Hello, n! (3/3)"]);
+  });
+  await t.step("client streaming names every request in order", async () => {
+    const reply = await client.sayHelloClientStream([{ name: "a" }, { name: "b" }]);
+    assert.equal(reply.message, "Hello, a, b!");
+  });
+  await t.step("bidi replies to each request", async () => {
+    const call = client.sayHelloBidirectional();
+    await call.send({ name: "x" });
+    assert.equal((await call.next())?.message, "Hello, x!");
+    call.end();
+    assert.equal(await call.next(), undefined);
+  });
+  await t.step("a blank name is INVALID_ARGUMENT, as on the Deno servers", async () => {
+    const error = await client.sayHello({ name: " " }).then(() => undefined, (e) => e);
+    assert.equal(statusName(statusOf(error)!), "INVALID_ARGUMENT");
+  });
+  await t.step("stats come from the Node.js process", async () => {
+    const stats = await server.gcStats();
+    assert.ok(stats.cpuUserUs > 0 && stats.rss > 0 && stats.heapUsed > 0);
+    assert.equal(stats.calls, 0);
+  });
+});
