@@ -1,9 +1,11 @@
 /**
  * What the JWT check costs on repeat calls: the full stack with the verified
  * token cache on (default size) against the same stack with `cacheSize: 0`,
- * where every call verifies the HMAC signature and the claims again. Logging
- * stays at info in both, so the only difference is the cache. The baseline
- * is the cache-off server, so a ratio above 1 is what the cache saves.
+ * where every call verifies the HMAC signature and the claims again; and the
+ * same two with ES256 tokens verified against a public key (a JWKS), as with
+ * an OpenID provider. Logging stays at info in all, so the only differences
+ * are the cache and the key type. The baseline is the HS256 cache-off server,
+ * so a ratio above 1 is what the cache saves.
  *
  *   deno run -A scripts/bench_auth_cache.ts [--rounds 5] [--duration 4] [--concurrency 32]
  *
@@ -21,6 +23,8 @@ if (import.meta.main) {
       variants: [
         { name: "cache-off", spec: { variant: "full", cacheSize: 0 } },
         { name: "cache-on", spec: { variant: "full" } },
+        { name: "es256-cache-off", spec: { variant: "full", cacheSize: 0 }, signWith: "ES256" },
+        { name: "es256-cache-on", spec: { variant: "full" }, signWith: "ES256" },
         { name: "bare", spec: { variant: "bare" } },
       ],
     });

@@ -21,7 +21,13 @@ import type { GreeterConnection } from "../client/greeter_client.ts";
 import { openSeparateConnections } from "./connections.ts";
 import { runLoad } from "./load_runner.ts";
 import { createPatternCall } from "./bench_calls.ts";
-import { BENCH_AUDIENCE, BENCH_ISSUER, benchTokenProvider } from "./bench_token_provider.ts";
+import {
+  BENCH_AUDIENCE,
+  BENCH_ISSUER,
+  benchKeyPair,
+  benchKeyTokenProvider,
+  benchTokenProvider,
+} from "./bench_token_provider.ts";
 import { spawnBenchServer } from "./spawn_bench_server.ts";
 import type { BenchServerSpec, ServerStats } from "./variant_server.ts";
 
@@ -31,6 +37,11 @@ export interface Variant {
   name: string;
   /** The server's settings apart from certificates and secret. */
   spec: Pick<BenchServerSpec, "variant" | "cacheSize" | "logLevel" | "logFile" | "logSink">;
+  /**
+   * Sign tokens with a fresh key pair of this algorithm and have the server
+   * verify them with its public key (a JWKS), instead of the shared secret.
+   */
+  signWith?: "ES256" | "RS256" | "PS256" | "EdDSA";
 }
 
 /** Options for {@linkcode compareServers}. */
@@ -90,7 +101,10 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
   const pattern = options.pattern ?? COMPARE_SETTINGS.pattern.default;
   const pki = await generateDevPki();
   const secret = `bench-secret-${crypto.randomUUID()}`;
-  const servers = await Promise.all(options.variants.map((v) =>
+  const pairs = await Promise.all(
+    options.variants.map((v) => v.signWith === undefined ? undefined : benchKeyPair(v.signWith)),
+  );
+  const servers = await Promise.all(options.variants.map((v, i) =>
     spawnBenchServer({
       cert: pki.serverCert,
       key: pki.serverKey,
@@ -98,14 +112,15 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
       issuer: BENCH_ISSUER,
       audience: BENCH_AUDIENCE,
       ...v.spec,
+      ...(pairs[i] === undefined ? {} : { publicJwks: pairs[i]!.publicJwks }),
     }, { cpuProfileDir: options.cpuProfileDir })
   ));
-  const tokenProvider = benchTokenProvider(secret);
-  const connections: GreeterConnection[][] = servers.map((server) =>
+  const secretTokens = benchTokenProvider(secret);
+  const connections: GreeterConnection[][] = servers.map((server, i) =>
     openSeparateConnections({
       target: `localhost:${server.port}`,
       tls: { ca: pki.caCert },
-      tokenProvider,
+      tokenProvider: pairs[i] === undefined ? secretTokens : benchKeyTokenProvider(pairs[i]!),
       deadlineMs: 10_000,
     }, options.channels ?? COMPARE_SETTINGS.channels.default)
   );

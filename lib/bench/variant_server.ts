@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { fileKeySource } from "../auth/jwks.ts";
 import type * as grpc from "@grpc/grpc-js";
 import process from "node:process";
 import { createTokenVerifier } from "../auth/jwt.ts";
@@ -54,6 +55,11 @@ export interface BenchServerSpec {
   audience: string;
   /** Verified-token cache size; 0 turns it off. @default the server's default */
   cacheSize?: number;
+  /**
+   * Public keys (a JWKS, as text) to verify tokens with instead of `secret`,
+   * loaded as `GREETER_JWT_PUBLIC_KEY_FILE` would be.
+   */
+  publicJwks?: string;
   /** Lowest log level written. @default "info" */
   logLevel?: "info" | "error";
   /** Where log lines go. @default "/dev/null" */
@@ -94,8 +100,13 @@ interface StartedVariant {
 /** Starts the server `spec` asks for, in this process. */
 async function startVariant(spec: BenchServerSpec): Promise<StartedVariant> {
   const tls = { cert: spec.cert, key: spec.key };
+  const keys = spec.publicJwks === undefined ? undefined : fileKeySource({
+    path: "bench JWKS",
+    readTextFile: () => Promise.resolve(spec.publicJwks!),
+  });
+  await keys?.ready();
   const auth = {
-    secret: new TextEncoder().encode(spec.secret),
+    ...(keys === undefined ? { secret: new TextEncoder().encode(spec.secret) } : { keys }),
     issuer: spec.issuer,
     audience: spec.audience,
     ...(spec.cacheSize === undefined ? {} : { cacheSize: spec.cacheSize }),
