@@ -36,7 +36,17 @@ export interface Variant {
   /** Label in the output. */
   name: string;
   /** The server's settings apart from certificates and secret. */
-  spec: Pick<BenchServerSpec, "variant" | "cacheSize" | "logLevel" | "logFile" | "logSink">;
+  spec: Pick<
+    BenchServerSpec,
+    | "variant"
+    | "cacheSize"
+    | "logLevel"
+    | "logFile"
+    | "logSink"
+    | "metrics"
+    | "tracing"
+    | "otlpEndpoint"
+  >;
   /**
    * Sign tokens with a fresh key pair of this algorithm and have the server
    * verify them with its public key (a JWKS), instead of the shared secret.

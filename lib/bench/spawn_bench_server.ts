@@ -72,6 +72,12 @@ export async function spawnBenchServer(
         ...profile,
         new URL("./variant_server.ts", import.meta.url).pathname,
       ],
+      env: spec.otlpEndpoint === undefined ? {} : {
+        OTEL_DENO: "true",
+        OTEL_EXPORTER_OTLP_ENDPOINT: spec.otlpEndpoint,
+        OTEL_SERVICE_NAME: `bench-${spec.variant}`,
+        OTEL_DENO_CONSOLE: "ignore",
+      },
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",

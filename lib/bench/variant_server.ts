@@ -17,7 +17,10 @@
  * - `bare`: `startBareGreeterServer`, TLS and no interceptors;
  * - `auth-only`, `logging-only`: the bare server with just that interceptor;
  * - `node-bare`: not served here: `spawnBenchServer` runs `node_bare_server.mjs`
- *   (the bare server's contract and settings on Node.js) with the same protocol.
+ *   (the bare server's contract and settings on Node.js) with the same protocol;
+ * - `full` with `metrics: false` leaves the metrics stage out, and with
+ *   `tracing: "auto"` under Deno's OpenTelemetry (`otlpEndpoint`) adds the
+ *   tracing stage.
  *
  * Run as a child only (see `spawn_bench_server.ts` for the permissions).
  *
@@ -70,6 +73,19 @@ export interface BenchServerSpec {
    * saves. @default "batching"
    */
   logSink?: "batching" | "logtape-stream";
+  /** Count calls for Prometheus (`full` only), as the admin endpoint does. @default true */
+  metrics?: boolean;
+  /**
+   * Tracing stage (`full` only): `off` leaves it out; `auto` decides as the
+   * server does (on exactly when Deno's OpenTelemetry is on in the child).
+   * @default "off"
+   */
+  tracing?: "off" | "auto";
+  /**
+   * Run the child with Deno's OpenTelemetry on (`OTEL_DENO=true`), exporting
+   * OTLP/HTTP to this base URL. @default tracing and export off
+   */
+  otlpEndpoint?: string;
 }
 
 /** Memory and CPU of the server process, from inside it. */
@@ -112,12 +128,13 @@ async function startVariant(spec: BenchServerSpec): Promise<StartedVariant> {
     ...(spec.cacheSize === undefined ? {} : { cacheSize: spec.cacheSize }),
   };
   if (spec.variant === "full") {
-    // Metrics on, as in production (the admin endpoint itself stays off).
+    // Metrics on unless asked otherwise, as in production (the admin endpoint itself stays off).
     const server = await startGreeterServer({
       tls,
       auth,
       drainTimeoutMs: 1000,
-      metrics: createServerMetrics(),
+      metrics: spec.metrics === false ? null : createServerMetrics(),
+      ...((spec.tracing ?? "off") === "off" ? { tracing: false } : {}),
     });
     return {
       port: server.port,
