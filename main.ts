@@ -21,6 +21,7 @@ import { DEV_CERTS_DIR } from "./lib/shared/defaults.ts";
 import { checkDenoVersion } from "./lib/shared/deno_version.ts";
 import { greeterLogger, grpcJsLogger, setupLogging } from "./lib/shared/log.ts";
 import { describeServed, serveFromConfig } from "./lib/server/serve_from_config.ts";
+import { DEFAULT_COPY_WINDOW_MS, listenForShutdownSignals } from "./lib/server/signals.ts";
 
 /** Exit code for a configuration mistake (the one every entry uses). */
 export { EXIT_CONFIG };
@@ -53,6 +54,17 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
 
+  // Registered before anything else and kept until the process exits: on Deno
+  // 2.9.3 a signal arriving while no listener is registered kills the process
+  // silently. Disposed last (declared first), after the log is flushed.
+  using signals = listenForShutdownSignals({
+    onCopy: (signal, sinceFirstMs) =>
+      greeterLogger("server").info(
+        "{signal} received {sinceFirstMs} ms after the first: taken as a copy of it " +
+          "(a process group or deno task delivers several); send it again to force",
+        { signal, sinceFirstMs },
+      ),
+  });
   await using _logging = await setupLogging(config.log);
   grpc.setLogger(grpcJsLogger());
   const log = greeterLogger("server");
@@ -70,14 +82,14 @@ export async function main(args: readonly string[]): Promise<number> {
     env: config.env,
   });
 
-  const signal = await nextSignal();
-  log.info("{signal} received: draining in-flight calls (up to {timeout} ms); again to force", {
-    signal,
-    timeout: config.drainTimeoutMs,
-  });
-  // A second signal during the drain cuts the remaining calls off at once.
-  const impatience = nextSignal();
-  impatience.then((again) => {
+  const signal = await signals.drain;
+  log.info(
+    "{signal} received: health reports NOT_SERVING; accepting calls for {delay} ms more, then " +
+      "draining in-flight calls (up to {timeout} ms); send it again after " +
+      `${DEFAULT_COPY_WINDOW_MS} ms to force`,
+    { signal, delay: config.shutdownDelayMs, timeout: config.drainTimeoutMs },
+  );
+  signals.force.then((again) => {
     log.warn("{signal} received again: closing in-flight calls now", { signal: again });
     server.forceShutdown();
   });
@@ -88,21 +100,6 @@ export async function main(args: readonly string[]): Promise<number> {
     { ...summary, how: summary.graceful ? "graceful" : "forced" },
   );
   return 0;
-}
-
-/** Resolves on the next SIGINT or SIGTERM, then stops listening for them. */
-function nextSignal(): Promise<Deno.Signal> {
-  return new Promise((resolve) => {
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-    const handlers = signals.map((signal) => {
-      const handler = () => {
-        signals.forEach((s, i) => Deno.removeSignalListener(s, handlers[i]));
-        resolve(signal);
-      };
-      Deno.addSignalListener(signal, handler);
-      return handler;
-    });
-  });
 }
 
 function fail(error: unknown): number {

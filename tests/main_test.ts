@@ -197,7 +197,12 @@ Deno.test("server cuts off in-flight calls at a second signal during the drain",
   while (replies.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
 
   server.child.kill("SIGTERM");
-  await server.nextLog(/received: draining/);
+  await server.nextLog(/received: health reports NOT_SERVING/);
+  // A copy arriving at once is taken as the same request; see the next test.
+  server.child.kill("SIGTERM");
+  await server.nextLog(/taken as a copy/);
+  // A deliberate second signal comes after the copy window (1 s).
+  await new Promise((resolve) => setTimeout(resolve, 1100));
   server.child.kill("SIGTERM");
   await server.nextLog(/received again: closing in-flight calls now/);
   const summary = await server.nextLog(/^shutdown/);

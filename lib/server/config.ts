@@ -17,6 +17,7 @@ import {
   DEFAULT_JWT_ISSUER,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_PORT,
+  DEFAULT_SHUTDOWN_DELAY_MS,
   DEFAULT_STREAM_INTERVAL_MS,
   MAX_CLOCK_TOLERANCE_SECONDS,
 } from "../shared/defaults.ts";
@@ -99,6 +100,8 @@ export interface ServerConfig {
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   /** Largest accepted message, in bytes. */
   readonly maxMessageBytes: number;
+  /** Time a shutdown keeps accepting calls after health turns `NOT_SERVING`, in ms. */
+  readonly shutdownDelayMs: number;
   /** Drain timeout on shutdown, in ms. */
   readonly drainTimeoutMs: number;
   /** Pause between server-stream replies, in ms. */
@@ -318,6 +321,16 @@ export const SERVER_SETTINGS = {
     default: DEFAULT_MAX_MESSAGE_BYTES,
     valueName: "BYTES",
     help: "receive limit per message",
+  },
+  shutdownDelayMs: {
+    flag: "shutdown-delay",
+    env: "GREETER_SHUTDOWN_DELAY_MS",
+    kind: "int",
+    min: 0,
+    max: 600_000,
+    default: DEFAULT_SHUTDOWN_DELAY_MS,
+    valueName: "MS",
+    help: "time a shutdown keeps accepting calls after health reports NOT_SERVING, in ms",
   },
   drainTimeoutMs: {
     flag: "drain-timeout",
@@ -564,6 +577,7 @@ export function loadServerConfig(
     ...(values.authzFile === undefined ? {} : { authzFile: values.authzFile }),
     log: { level: values.logLevel, format: values.logFormat },
     maxMessageBytes: values.maxMessageBytes,
+    shutdownDelayMs: values.shutdownDelayMs,
     drainTimeoutMs: values.drainTimeoutMs,
     streamIntervalMs: values.streamIntervalMs,
     allowUnsupportedDeno: values.allowUnsupportedDeno,

@@ -6,9 +6,13 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
-import { HealthImplementation } from "grpc-health-check";
 import { createServerCredentials, type ServerTlsMaterial } from "./credentials.ts";
-import { DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_MAX_MESSAGE_BYTES } from "../shared/defaults.ts";
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_SHUTDOWN_DELAY_MS,
+} from "../shared/defaults.ts";
+import { addHealthService } from "./health.ts";
 import { createGreeterService, type GreeterService } from "./handlers/greeter.ts";
 import { toGrpcHandlers } from "./handlers/grpc_adapter.ts";
 import {
@@ -42,7 +46,13 @@ export interface GreeterServerOptions {
   auth: ServerAuthOptions | null;
   /** Largest accepted message, in bytes; larger ones get `RESOURCE_EXHAUSTED`. @default 4 MiB */
   maxReceiveMessageBytes?: number;
-  /** Time in-flight calls get to finish on shutdown, in ms. @default 10000 */
+  /**
+   * Time between the start of a shutdown (health turns `NOT_SERVING`) and the
+   * moment the server stops accepting, in ms: new calls are still served
+   * meanwhile, so orchestrators can take the instance out of rotation. @default 0
+   */
+  shutdownDelayMs?: number;
+  /** Time in-flight calls get to finish once the server stops accepting, in ms. @default 10000 */
   drainTimeoutMs?: number;
   /** Pause between `SayHelloStream` replies, in ms. @default 0 */
   streamIntervalMs?: number;
@@ -95,6 +105,16 @@ export interface ShutdownSummary {
   readonly durationMs: number;
 }
 
+/**
+ * Where a server is in its life:
+ * - `serving`: health reports `SERVING`;
+ * - `delaying`: shutdown started, health reports `NOT_SERVING`, new calls are
+ *   still accepted (for `shutdownDelayMs`);
+ * - `draining`: no new calls or connections; in-flight calls finish;
+ * - `stopped`: every call has ended and the listener is closed.
+ */
+export type ServerPhase = "serving" | "delaying" | "draining" | "stopped";
+
 /** A listening server. */
 export interface RunningGreeterServer extends AsyncDisposable {
   /** The bound port (useful with port 0). */
@@ -103,15 +123,29 @@ export interface RunningGreeterServer extends AsyncDisposable {
   readonly address: string;
   /** Live call counters. */
   readonly stats: Readonly<CallStats>;
-  /** True while the server takes calls (health `SERVING`); false once shutdown has begun. */
+  /** Where the server is in its life; see {@linkcode ServerPhase}. */
+  readonly phase: ServerPhase;
+  /**
+   * True while the server is `serving` and ready for traffic (what a readiness
+   * probe reports); false from the first moment of a shutdown.
+   */
   readonly serving: boolean;
   /** The admin endpoint's base URL (`http://127.0.0.1:9464`), when it is on. */
   readonly adminUrl?: string;
   /** What the server counts, when it counts (admin endpoint on, or metrics given). */
   readonly metrics?: ServerMetrics;
-  /** Stops accepting calls, drains in-flight ones, then force-closes. Idempotent. */
+  /**
+   * Shuts down: health turns `NOT_SERVING` (`Check` and open `Watch` streams),
+   * new calls are still accepted for `shutdownDelayMs`, then the server stops
+   * accepting, ends open health `Watch` streams (`UNAVAILABLE`), lets in-flight
+   * calls finish for up to `drainTimeoutMs`, and force-closes what remains.
+   * Idempotent: every call returns the same promise.
+   */
   shutdown(): Promise<ShutdownSummary>;
-  /** Like {@linkcode shutdown}, but cuts off in-flight calls now (a drain under way ends early). */
+  /**
+   * Like {@linkcode shutdown}, but cuts off in-flight calls now (a shutdown
+   * under way skips the rest of its delay and drain).
+   */
   forceShutdown(): Promise<ShutdownSummary>;
 }
 
@@ -196,19 +230,15 @@ export async function startGreeterServer(
     loadGreeterProto().helloworld.Greeter.service,
     toGrpcHandlers(service, logger.getChild("handler")),
   );
-  const health = new HealthImplementation({ "": "SERVING", [GREETER_SERVICE_NAME]: "SERVING" });
-  health.addToServer(server);
-  // Health status and `serving` change together, so /readyz follows the health service.
-  let serving = true;
-  const setServing = (status: "SERVING" | "NOT_SERVING") => {
-    serving = status === "SERVING";
-    for (const name of ["", GREETER_SERVICE_NAME]) health.setStatus(name, status);
-  };
+  // Health status and `phase` change together, so /readyz follows the health service.
+  let phase: ServerPhase = "serving";
+  const serving = () => phase === "serving";
+  const health = addHealthService(server, [GREETER_SERVICE_NAME]);
   if (reflection !== "off") addReflection(server);
   if (metrics !== null) {
     metrics.preRegister(loadGreeterProto().helloworld.Greeter.service);
     metrics.setSources({
-      ready: () => serving,
+      ready: serving,
       openConnections: () => openSessions(server).length,
       openStreams: () => openStreams(server),
       // suppressedLogLines: the rate-limited logging of rejected calls (issue 8)
@@ -233,7 +263,7 @@ export async function startGreeterServer(
       adminServer = startAdminServer({
         ...admin,
         metrics: metrics ?? undefined,
-        ready: () => serving,
+        ready: serving,
         logger: logger.getChild("admin"),
       });
     } catch (error) {
@@ -242,34 +272,45 @@ export async function startGreeterServer(
     }
   }
 
+  const shutdownDelayMs = options.shutdownDelayMs ?? DEFAULT_SHUTDOWN_DELAY_MS;
   const drainTimeoutMs = options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
   let stopping: Promise<ShutdownSummary> | undefined;
-  let forceNow: (() => void) | undefined;
+  // Resolves when a forced shutdown is asked for; every wait below races it.
+  let forceRequested!: () => void;
+  const forced = new Promise<"forced">((resolve) => (forceRequested = () => resolve("forced")));
   const shutdown = () => {
     stopping ??= (async () => {
       const started = performance.now();
       const inFlightAtStart = stats.active;
-      setServing("NOT_SERVING");
+      phase = "delaying";
+      health.stopServing();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const elapsed = (ms: number) =>
+        new Promise<"elapsed">((resolve) => (timer = setTimeout(() => resolve("elapsed"), ms)));
+      if (shutdownDelayMs > 0) {
+        await Promise.race([elapsed(shutdownDelayMs), forced]);
+        clearTimeout(timer);
+      }
+      phase = "draining";
+      const drained = new Promise<"drained">((resolve) =>
+        server.tryShutdown(() => resolve("drained"))
+      );
+      // tryShutdown has closed the listener and sent GOAWAY; nothing new can
+      // start a Watch now, and the open ones would hold the drain forever.
+      health.endWatches();
+      const outcome = await Promise.race([drained, elapsed(drainTimeoutMs), forced]);
+      clearTimeout(timer);
       let forcedCalls = 0;
-      const graceful = await new Promise<boolean>((resolve) => {
-        const force = () => {
-          clearTimeout(timer);
-          // Count before forcing: the forced close cancels the calls, which
-          // the logging interceptor then subtracts from `active`.
-          forcedCalls = stats.active;
-          server.forceShutdown();
-          resolve(false);
-        };
-        const timer = setTimeout(force, drainTimeoutMs);
-        forceNow = force;
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-      });
+      if (outcome !== "drained") {
+        // Count before forcing: the forced close cancels the calls, which
+        // the logging interceptor then subtracts from `active`.
+        forcedCalls = stats.active;
+        server.forceShutdown();
+      }
       await adminServer?.shutdown();
+      phase = "stopped";
       return {
-        graceful,
+        graceful: outcome === "drained",
         inFlightAtStart,
         forcedCalls,
         totalCalls: stats.total,
@@ -280,7 +321,7 @@ export async function startGreeterServer(
   };
   const forceShutdown = () => {
     const summary = shutdown();
-    forceNow?.();
+    forceRequested();
     return summary;
   };
 
@@ -288,8 +329,11 @@ export async function startGreeterServer(
     port,
     address: `${bindHost}:${port}`,
     stats,
+    get phase() {
+      return phase;
+    },
     get serving() {
-      return serving;
+      return serving();
     },
     adminUrl: adminServer?.url,
     metrics: metrics ?? undefined,

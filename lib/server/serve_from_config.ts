@@ -82,6 +82,7 @@ export async function serveFromConfig(
       tls: material.tls,
       auth: material.auth,
       maxReceiveMessageBytes: config.maxMessageBytes,
+      shutdownDelayMs: config.shutdownDelayMs,
       drainTimeoutMs: config.drainTimeoutMs,
       streamIntervalMs: config.streamIntervalMs,
       reflection: REFLECTION_MODES[config.reflection],

@@ -35,6 +35,8 @@ export const DEFAULT_STREAM_INTERVAL_MS = 0;
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 /** Default deadline of a client call that sets none, in milliseconds. */
 export const DEFAULT_CALL_DEADLINE_MS = 5000;
+/** Default time a shutdown keeps accepting calls after health turns `NOT_SERVING`, in ms. */
+export const DEFAULT_SHUTDOWN_DELAY_MS = 0;
 /** Longest accepted name, in characters (Unicode code points). */
 export const MAX_NAME_CHARS = 256;
 /** Replies `SayHelloStream` sends when the request's `count` is 0. */

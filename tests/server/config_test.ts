@@ -23,6 +23,7 @@ Deno.test("server config defaults serve TLS with auth on 127.0.0.1:50051 in deve
   assert.equal(config.jwt.audience, "helloworld.Greeter");
   assert.equal(config.maxMessageBytes, 4 * 1024 * 1024);
   assert.equal(config.drainTimeoutMs, 10_000);
+  assert.equal(config.shutdownDelayMs, 0);
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.jwt));
 });
 
@@ -35,6 +36,15 @@ Deno.test("server config lets flags win over environment variables", () => {
   assert.equal(config.port, 6000);
   assert.equal(config.log.format, "json");
   assert.equal(config.host, "::1");
+});
+
+Deno.test("server config reads the shutdown delay from GREETER_SHUTDOWN_DELAY_MS or --shutdown-delay", () => {
+  assert.equal(loadServerConfig([], { GREETER_SHUTDOWN_DELAY_MS: "5000" }).shutdownDelayMs, 5000);
+  assert.equal(loadServerConfig(["--shutdown-delay", "250"], {}).shutdownDelayMs, 250);
+  assert.throws(
+    () => loadServerConfig([], { GREETER_SHUTDOWN_DELAY_MS: "-1" }),
+    /^ConfigError: GREETER_SHUTDOWN_DELAY_MS must be a whole number from 0 to 600000/,
+  );
 });
 
 Deno.test("server config accepts a complete production setup", () => {

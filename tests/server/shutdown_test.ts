@@ -4,9 +4,13 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { healthServiceDefinition } from "../../lib/client/health_client.ts";
 import { bidiPingPong, firstReply, serverStream, statusOf, unary } from "../_helpers/calls.ts";
+import { healthCheck } from "../_helpers/health_check.ts";
 import { startTestServer } from "../_helpers/test_server.ts";
 import { bearer } from "../_helpers/tokens.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 Deno.test("shutdown lets an in-flight server stream finish all its replies", async () => {
   await using server = await startTestServer({ streamIntervalMs: 50 });
@@ -99,4 +103,92 @@ Deno.test("shutdown is idempotent: every call resolves to the same summary", asy
   assert.equal(summary.totalCalls, 1);
   assert.equal(await server.server.shutdown(), summary);
   await server.server[Symbol.asyncDispose](); // and disposing afterwards is harmless too
+});
+
+/** An open `Health/Watch` stream on its own channel, recording every status it is sent. */
+function openWatch(port: number, caCert: string) {
+  const Health = grpc.makeGenericClientConstructor(healthServiceDefinition(), "Health");
+  const client = new Health(`localhost:${port}`, grpc.credentials.createSsl(Buffer.from(caCert)));
+  const seen: string[] = [];
+  const call = client.makeServerStreamRequest(
+    "/grpc.health.v1.Health/Watch",
+    (request: { service: string }) => healthServiceDefinition().Watch.requestSerialize(request),
+    (bytes: Buffer) => healthServiceDefinition().Watch.responseDeserialize(bytes),
+    { service: "" },
+    new grpc.Metadata(),
+    { deadline: Date.now() + 20_000 },
+  );
+  call.on("data", (reply: { status: string }) => seen.push(reply.status));
+  call.on("error", () => {});
+  const status = statusOf(call);
+  return { seen, status, [Symbol.dispose]: () => client.close() };
+}
+
+Deno.test(
+  "shutdown reports NOT_SERVING, keeps serving for the delay, ends health Watch streams and drains gracefully",
+  async () => {
+    const delayMs = 600;
+    await using server = await startTestServer({
+      shutdownDelayMs: delayMs,
+      streamIntervalMs: 100,
+      drainTimeoutMs: 5000,
+    });
+    const metadata = bearer(await server.token());
+    using watch = openWatch(server.port, server.pki.caCert);
+    await waitFor(() => watch.seen.length === 1, "the first Watch status");
+    assert.deepEqual(watch.seen, ["SERVING"]);
+
+    // A long stream: 12 replies 100 ms apart outlast the delay.
+    using streaming = server.client();
+    const long = serverStream(streaming, { name: "long", count: 12 }, { metadata });
+    // A client calling in a loop on one channel, as a service behind a balancer does.
+    using looping = server.client();
+    const outcomes: { at: number; status: string }[] = [];
+    let keepLooping = true;
+    const loop = (async () => {
+      while (keepLooping) {
+        const { code } = await unary(looping, { name: "loop" }, { metadata, deadlineMs: 2000 });
+        outcomes.push({ at: performance.now(), status: grpc.status[code] });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    await waitFor(() => outcomes.length >= 3, "three loop calls");
+
+    const started = performance.now();
+    const stopping = server.server.shutdown();
+    assert.equal(server.server.serving, false);
+    assert.equal(server.server.phase, "delaying");
+    await waitFor(() => watch.seen.length === 2, "NOT_SERVING on Watch", 2000);
+    assert.deepEqual(watch.seen, ["SERVING", "NOT_SERVING"]);
+    const check = await healthCheck(server.port, server.pki.caCert, "");
+    assert.deepEqual([grpc.status[check.code], check.status], ["OK", "NOT_SERVING"]);
+
+    const summary = await stopping;
+    await waitFor(() => outcomes.at(-1)!.status !== "OK", "the loop to fail over");
+    keepLooping = false;
+    await loop;
+
+    const duringDelay = outcomes.filter((o) => o.at > started && o.at < started + delayMs - 100);
+    assert.ok(duringDelay.length >= 3, `only ${duringDelay.length} calls during the delay`);
+    assert.ok(duringDelay.every((o) => o.status === "OK"), JSON.stringify(duringDelay));
+    assert.equal(outcomes.at(-1)!.status, "UNAVAILABLE", JSON.stringify(outcomes.slice(-3)));
+    const ended = await watch.status;
+    assert.equal(grpc.status[ended.code], "UNAVAILABLE", ended.details);
+    const stream = await long;
+    assert.equal(grpc.status[stream.code], "OK", stream.details);
+    assert.equal(stream.messages.length, 12);
+    assert.equal(summary.graceful, true, JSON.stringify(summary));
+    assert.equal(summary.forcedCalls, 0);
+    assert.ok(summary.durationMs >= delayMs, `shutdown took only ${summary.durationMs} ms`);
+    assert.equal(server.server.phase, "stopped");
+  },
+);
+
+Deno.test("a forced shutdown skips the rest of the shutdown delay", async () => {
+  await using server = await startTestServer({ shutdownDelayMs: 60_000 });
+  const stopping = server.server.shutdown();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const summary = await server.server.forceShutdown();
+  assert.equal(await stopping, summary);
+  assert.ok(summary.durationMs < 5000, `took ${summary.durationMs} ms`);
 });
