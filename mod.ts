@@ -73,6 +73,7 @@ export {
   type ReflectionMode,
   type RunningGreeterServer,
   type ServerAuthOptions,
+  type ServerPhase,
   type ShutdownSummary,
   startGreeterServer,
 } from "./lib/server/greeter_server.ts";
