@@ -84,8 +84,8 @@ export async function main(args: readonly string[]): Promise<number> {
 
   const signal = await signals.drain;
   log.info(
-    "{signal} received: health reports NOT_SERVING; accepting calls for {delay} ms more, then " +
-      "draining in-flight calls (up to {timeout} ms); send it again after " +
+    "{signal} received: draining. Health reports NOT_SERVING; new calls are accepted for " +
+      "{delay} ms more, then in-flight calls get up to {timeout} ms; send it again after " +
       `${DEFAULT_COPY_WINDOW_MS} ms to force`,
     { signal, delay: config.shutdownDelayMs, timeout: config.drainTimeoutMs },
   );

@@ -131,7 +131,7 @@ async function freshCopy(): Promise<string> {
 /** `deno task server` as the leader of a new process group, its JSON log lines readable. */
 function spawnTaskServer(dir: string) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "server", "--port", "0", "--log-format", "json"],
+    args: ["task", "server", "--port", "0", "--admin-port", "0", "--log-format", "json"],
     cwd: dir,
     env: hermeticEnv(),
     clearEnv: true,
@@ -247,7 +247,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
             await within(next, 10_000, `run ${run}: first reply`);
 
             server.signalGroup(signal);
-            await within(server.nextLog(/received: health/), 10_000, `run ${run}: drain log`);
+            await within(server.nextLog(/received: draining/), 10_000, `run ${run}: drain log`);
             // Give a forwarded copy time to arrive before the call goes on.
             await new Promise((resolve) => setTimeout(resolve, 100));
             next = reply();
