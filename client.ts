@@ -24,6 +24,7 @@ import {
 import { clientOptionsFromConfig, tokenProviderFromConfig } from "./lib/client/from_config.ts";
 import { clientCredentialsTokenSource } from "./lib/client/oauth_token_provider.ts";
 import { createGreeterClient, statusName, statusOf } from "./lib/client/greeter_client.ts";
+import { checkDenoVersion, PINNED_DENO } from "./lib/shared/deno_version.ts";
 import {
   type CommandIo,
   listScenariosCommand,
@@ -82,6 +83,15 @@ async function run(
   if (config.help && config.command !== "bench") {
     io.stdout(CLIENT_USAGE);
     return 0;
+  }
+  if (config.command !== "token" && !(config.command === "scenarios" && config.list)) {
+    // grpc-js clients abort on the same releases as the server (docs/RUNTIME.md, case b).
+    if (checkDenoVersion(Deno.version.deno).verdict === "refuse") {
+      io.stderr(
+        `client: warning: Deno ${Deno.version.deno} may abort inside nghttp2 when a channel ` +
+          `that sat idle is closed (denoland/deno#36788, docs/RUNTIME.md); use Deno ${PINNED_DENO}\n`,
+      );
+    }
   }
   switch (config.command) {
     case "scenarios":

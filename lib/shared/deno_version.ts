@@ -1,28 +1,56 @@
 /**
- * Start-up guard against Deno releases known to break gRPC.
+ * Start-up guard that follows the stability matrix (`scripts/stability_matrix.ts`,
+ * figures in `docs/RUNTIME.md`): refuse the Deno releases that crashed in it,
+ * warn about the ones that leak memory, and warn about the ones never run
+ * through it.
  *
  * @module
  */
 
 /** Outcome of {@linkcode checkDenoVersion}. */
 export interface DenoVersionVerdict {
-  /** `ok` runs; `refuse` must not run unless overridden; `warn` is untested. */
+  /**
+   * `ok` runs; `refuse` crashed in the matrix and must not run unless
+   * overridden; `warn` runs with a caveat (a known leak, or never measured).
+   */
   readonly verdict: "ok" | "warn" | "refuse";
   /** One line for the operator; empty when `ok`. */
   readonly message: string;
 }
 
-/** Releases that abort inside nghttp2 on any received GOAWAY (denoland/deno#36788). */
-const GOAWAY_ABORT = new Set(["2.9.4", "2.9.5", "2.9.6"]);
+/** The release `.tool-versions` pins: the newest one that never crashed in the matrix. */
+export const PINNED_DENO = "2.9.3";
+
+/**
+ * Releases that aborted in the matrix (nghttp2 `find_stream_on_goaway_func` assertion,
+ * `free(): invalid pointer`, SIGSEGV) on both sides, as a server and as a client, when an
+ * HTTP/2 session that had been idle is closed (denoland/deno#36788). See docs/RUNTIME.md.
+ */
+const CRASHING = new Set(["2.9.4", "2.9.5", "2.9.6"]);
+
+/**
+ * Server memory kept per connection opened and closed, measured on 2.9.3 by case (h) of the
+ * matrix (denoland/deno#36043: closed `node:http2` server sessions are never freed).
+ */
+export const LEAK_KB_PER_CONNECTION = 40;
 
 /**
  * Judges a Deno version string (`Deno.version.deno`).
  *
- * - 2.9.4 to 2.9.6 abort inside nghttp2 whenever they receive an HTTP/2 GOAWAY
- *   (a client closing its channel, a server shutting down): refused.
+ * - 2.9.4 to 2.9.6 crash (matrix cases a, c, d, f): refused.
  * - Before 2.7, grpc-js cannot serve at all: refused.
- * - 2.7.x to 2.9.3 held a full stress matrix: ok.
- * - Anything newer is untested here: a warning.
+ * - 2.7.0 to 2.9.3 hold the matrix but leak server memory for every closed
+ *   connection: a warning with the figure.
+ * - Anything newer has not been through the matrix: a warning.
+ *
+ * @param version a Deno version such as `2.9.3`
+ * @returns the verdict and a one-line message naming the version
+ *
+ * @example
+ * ```ts
+ * const { verdict, message } = checkDenoVersion(Deno.version.deno);
+ * if (verdict === "refuse") throw new Error(message);
+ * ```
  */
 export function checkDenoVersion(version: string): DenoVersionVerdict {
   const match = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
@@ -31,27 +59,35 @@ export function checkDenoVersion(version: string): DenoVersionVerdict {
   }
   const [major, minor, patch] = match.slice(1).map(Number);
   const core = `${major}.${minor}.${patch}`;
-  if (GOAWAY_ABORT.has(core)) {
+  if (CRASHING.has(core)) {
     return {
       verdict: "refuse",
-      message: `Deno ${version} aborts inside nghttp2 on any HTTP/2 GOAWAY ` +
-        `(denoland/deno#36788): use Deno 2.9.3 (see .tool-versions), ` +
+      message: `Deno ${version} aborts inside nghttp2 when an HTTP/2 session is closed ` +
+        `after sitting idle, as a server and as a client (denoland/deno#36788; ` +
+        `docs/RUNTIME.md): use Deno ${PINNED_DENO} (see .tool-versions), ` +
         `or pass --allow-unsupported-deno to run anyway`,
     };
   }
   if (major < 2 || (major === 2 && minor < 7)) {
     return {
       verdict: "refuse",
-      message: `Deno ${version} cannot serve grpc-js reliably: use Deno 2.9.3 ` +
+      message: `Deno ${version} cannot serve grpc-js reliably: use Deno ${PINNED_DENO} ` +
         `(see .tool-versions), or pass --allow-unsupported-deno to run anyway`,
     };
   }
-  if (major > 2 || minor > 9) {
+  if (major > 2 || minor > 9 || (minor === 9 && patch > 6)) {
     return {
       verdict: "warn",
-      message: `Deno ${version} is newer than the releases this server was tested on ` +
-        `(2.7.14 to 2.9.3); 2.9.4-2.9.6 crashed on GOAWAY (denoland/deno#36788)`,
+      message: `Deno ${version} has not been through the stability matrix ` +
+        `(2.9.4-2.9.6 crashed in it, denoland/deno#36788); ` +
+        `run scripts/stability_matrix.ts before relying on it (docs/RUNTIME.md)`,
     };
   }
-  return { verdict: "ok", message: "" };
+  return {
+    verdict: "warn",
+    message: `Deno ${version} keeps about ${LEAK_KB_PER_CONNECTION} KB of server memory for ` +
+      `every connection opened and closed (denoland/deno#36043; the fix in 2.9.4 brought the ` +
+      `crash of denoland/deno#36788): reuse channels, and restart the server before its memory ` +
+      `passes your limit (docs/RUNTIME.md)`,
+  };
 }
