@@ -154,8 +154,12 @@ export interface RunningGreeterServer extends AsyncDisposable {
  * - keepalive pings every 60 s on idle connections, dropped after 20 s without
  *   an answer, so dead peers do not hold streams forever;
  * - clients may ping at most every 10 s without data before being told off;
- * - idle connections close after 5 minutes (each connection costs memory on
- *   Deno until it closes);
+ * - idle connections are NOT closed by the server (no `grpc.max_connection_idle_ms`):
+ *   on the pinned Deno 2.9.3 a closed connection frees nothing (about 40 KB stays,
+ *   docs/RUNTIME.md case h) and the client's reconnect costs another one, so closing
+ *   idle clients only grows memory; and a GOAWAY sent to a client that sat idle is what
+ *   aborts grpc-js clients on Deno 2.9.4-2.9.6 (case b). Dead peers are still dropped by
+ *   keepalive, and grpc-js clients close their own idle channels (after 30 min by default);
  * - at most 1000 concurrent streams per connection (HTTP/2
  *   `SETTINGS_MAX_CONCURRENT_STREAMS`), bounding what one client can hold open.
  */
@@ -163,7 +167,6 @@ export const SERVER_CONNECTION_OPTIONS: grpc.ServerOptions = {
   "grpc.keepalive_time_ms": 60_000,
   "grpc.keepalive_timeout_ms": 20_000,
   "grpc.http2.min_ping_interval_without_data_ms": 10_000,
-  "grpc.max_connection_idle_ms": 300_000,
   "grpc.max_concurrent_streams": 1000,
 };
 
