@@ -26,6 +26,7 @@ import {
 } from "../shared/proto.ts";
 import { ReplyQueue } from "./_reply_queue.ts";
 import { channelSecurity, type ChannelTlsMaterial } from "./credentials.ts";
+import { idleTimeoutChannelOptions } from "./idle_timeout.ts";
 import { retryChannelOptions, type RetryOptions } from "./service_config.ts";
 import type { TokenProvider } from "./token_provider.ts";
 import { DEFAULT_CALL_DEADLINE_MS } from "../shared/defaults.ts";
@@ -184,6 +185,8 @@ export function createGreeterClient(options: GreeterClientOptions): GreeterConne
 
   const { helloworld } = loadGreeterProto();
   const raw = new helloworld.Greeter(options.target, credentials, {
+    // Closes idle channels itself on the Deno releases that abort on a received GOAWAY.
+    ...idleTimeoutChannelOptions(),
     ...retryChannelOptions(options.retry),
     ...security.options,
     interceptors,
