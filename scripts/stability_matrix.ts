@@ -4,9 +4,9 @@
  * it? One PASS/FAIL line per case, with its figures, then a summary.
  *
  * ```sh
- * deno run -A scripts/stability_matrix.ts --deno /path/to/deno          # full: ~6 min
- * deno run -A scripts/stability_matrix.ts --deno /path/to/deno --quick  # smoke: ~1 min
- * deno run -A scripts/stability_matrix.ts --deno 2.9.6 --only b,c,h --connections 10000
+ * deno task stability --deno /path/to/deno          # full: ~7-8 min
+ * deno task stability --deno /path/to/deno --quick  # smoke: ~1-2 min
+ * deno task stability --deno 2.9.6 --only b,c,h --connections 10000
  * ```
  *
  * `--deno` takes a binary or a version, looked up as
@@ -52,10 +52,22 @@ if (flags.help) {
 const DENO = resolveDeno(flags.deno);
 const QUICK = flags.quick;
 const ONLY = new Set((flags.only ?? CASES.join(",")).split(",") as CaseId[]);
+for (const id of ONLY) {
+  if (!CASES.includes(id)) {
+    console.error(`--only: unknown case ${id}; cases are ${CASES.join(", ")}`);
+    Deno.exit(2);
+  }
+}
+try {
+  Deno.statSync(DENO);
+} catch {
+  console.error(`--deno: no Deno binary at ${DENO}`);
+  Deno.exit(2);
+}
 const LOG_DIR = flags["log-dir"] ?? Deno.makeTempDirSync({ prefix: "stability-" });
 Deno.mkdirSync(LOG_DIR, { recursive: true });
 
-/** Timings: the upstream reproduction needs minutes of idle; --quick only smoke-tests the paths. */
+// Timings: the upstream reproduction needs minutes of idle; --quick only smoke-tests the paths.
 // grpc-js closes an idle channel's connection when its subchannel pool next sweeps unused
 // subchannels (every 10 s), so the client's idle timeout + 10 s must stay below the server's.
 const T = QUICK

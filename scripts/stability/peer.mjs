@@ -328,6 +328,7 @@ function oneConnection(ca, bearer) {
     const session = http2.connect(flags.target, { ca, servername: "localhost" });
     let status = "no-status";
     session.on("error", () => {});
+    session.on("close", () => resolve(status)); // a refused or reset connection ends here
     const req = session.request({
       ":method": "POST",
       ":path": UNARY,
