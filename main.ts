@@ -68,7 +68,6 @@ export async function main(args: readonly string[]): Promise<number> {
   await using _logging = await setupLogging(config.log);
   grpc.setLogger(grpcJsLogger());
   const log = greeterLogger("server");
-  if (deno.verdict !== "ok") log.warn(deno.message);
 
   let served;
   try {
@@ -81,6 +80,8 @@ export async function main(args: readonly string[]): Promise<number> {
     ...describeServed(served),
     env: config.env,
   });
+  // Once serving, so a configuration mistake stays the one line it is (the leak warning on 2.9.3).
+  if (deno.verdict !== "ok") log.warn(deno.message);
 
   const signal = await signals.drain;
   log.info(
