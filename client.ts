@@ -88,8 +88,8 @@ async function run(
     // grpc-js clients abort on the same releases as the server (docs/RUNTIME.md, case b).
     if (checkDenoVersion(Deno.version.deno).verdict === "refuse") {
       io.stderr(
-        `client: warning: Deno ${Deno.version.deno} may abort inside nghttp2 when a channel ` +
-          `that sat idle is closed (denoland/deno#36788, docs/RUNTIME.md); use Deno ${PINNED_DENO}\n`,
+        `client: warning: Deno ${Deno.version.deno} may abort inside nghttp2 when a server ` +
+          `closes an idle channel (denoland/deno#36788, docs/RUNTIME.md); use Deno ${PINNED_DENO}\n`,
       );
     }
   }

@@ -23,8 +23,9 @@ export const PINNED_DENO = "2.9.3";
 
 /**
  * Releases that aborted in the matrix (nghttp2 `find_stream_on_goaway_func` assertion,
- * `free(): invalid pointer`, SIGSEGV) on both sides, as a server and as a client, when an
- * HTTP/2 session that had been idle is closed (denoland/deno#36788). See docs/RUNTIME.md.
+ * `free(): invalid pointer`, SIGSEGV) on receiving an HTTP/2 GOAWAY, as a server (clients
+ * closing channels) and as a client (a server closing an idle channel) (denoland/deno#36788).
+ * See docs/RUNTIME.md.
  */
 const CRASHING = new Set(["2.9.4", "2.9.5", "2.9.6"]);
 
@@ -62,8 +63,8 @@ export function checkDenoVersion(version: string): DenoVersionVerdict {
   if (CRASHING.has(core)) {
     return {
       verdict: "refuse",
-      message: `Deno ${version} aborts inside nghttp2 when an HTTP/2 session is closed ` +
-        `after sitting idle, as a server and as a client (denoland/deno#36788; ` +
+      message: `Deno ${version} aborts inside nghttp2 when it receives an HTTP/2 GOAWAY ` +
+        `(a peer closing the connection), as a server and as a client (denoland/deno#36788; ` +
         `docs/RUNTIME.md): use Deno ${PINNED_DENO} (see .tool-versions), ` +
         `or pass --allow-unsupported-deno to run anyway`,
     };
