@@ -137,6 +137,8 @@ async function projectServer(
     "--port",
     String(port),
     "--allow-unsupported-deno",
+    "--admin-port", // the admin endpoint stays on, as deployed, on a port of its own per server
+    "0",
     ...args,
   ]);
   for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
