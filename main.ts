@@ -21,7 +21,13 @@ import { DEV_CERTS_DIR } from "./lib/shared/defaults.ts";
 import { checkDenoVersion } from "./lib/shared/deno_version.ts";
 import { greeterLogger, grpcJsLogger, setupLogging } from "./lib/shared/log.ts";
 import { describeServed, serveFromConfig } from "./lib/server/serve_from_config.ts";
-import { DEFAULT_COPY_WINDOW_MS, listenForShutdownSignals } from "./lib/server/signals.ts";
+import {
+  DEFAULT_COPY_WINDOW_MS,
+  listenForShutdownSignals,
+  type ShutdownSignals,
+} from "./lib/server/signals.ts";
+import { resolveServerMaterial } from "./lib/server/material.ts";
+import { superviseWorkers, WORKER_INDEX_ENV, WORKER_PORT_ENV } from "./lib/server/supervisor.ts";
 
 /** Exit code for a configuration mistake (the one every entry uses). */
 export { EXIT_CONFIG };
@@ -69,11 +75,26 @@ export async function main(args: readonly string[]): Promise<number> {
   grpc.setLogger(grpcJsLogger());
   const log = greeterLogger("server");
 
+  const workerIndex = workerIndexOf(Deno.env.get(WORKER_INDEX_ENV));
+  if (config.workers > 1 && workerIndex === undefined) {
+    return await supervise(config, args, log, signals);
+  }
+
   let served;
   try {
-    served = await serveFromConfig(config, log);
+    served = await serveFromConfig(
+      workerIndex === undefined
+        ? config
+        : workerConfig(config, workerIndex, Number(Deno.env.get(WORKER_PORT_ENV))),
+      log,
+      { reusePort: workerIndex !== undefined },
+    );
   } catch (error) {
     return fail(error);
+  }
+  // A worker tells its supervisor it listens (stdout carries nothing else).
+  if (workerIndex !== undefined) {
+    console.log(JSON.stringify({ worker: workerIndex, port: served.server.port }));
   }
   const { server } = served;
   log.info("Greeter listening on {address} ({transport}, {auth}, {env}); admin {admin}", {
@@ -101,6 +122,90 @@ export async function main(args: readonly string[]): Promise<number> {
     { ...summary, how: summary.graceful ? "graceful" : "forced" },
   );
   return 0;
+}
+
+function workerIndexOf(value: string | undefined): number | undefined {
+  return value === undefined || !/^\d+$/.test(value) ? undefined : Number(value);
+}
+
+/**
+ * A worker's configuration: the port the supervisor chose, its own admin
+ * port (admin port + index), the rest shared.
+ */
+function workerConfig(config: ServerConfig, index: number, port: number): ServerConfig {
+  const admin = config.admin === null || config.admin.port === 0
+    ? config.admin
+    : { ...config.admin, port: config.admin.port + index };
+  return { ...config, port: Number.isInteger(port) && port > 0 ? port : config.port, admin };
+}
+
+/**
+ * `GREETER_WORKERS` > 1: makes the development material once (so workers do
+ * not race to write it), then runs the workers as one server. A drain signal
+ * becomes one SIGTERM per worker; a later, forcing one a second SIGTERM.
+ * (A terminal's Ctrl-C also reaches the workers directly: within the signal
+ * copy window, each worker takes the two as one request.)
+ */
+async function supervise(
+  config: ServerConfig,
+  args: readonly string[],
+  log: ReturnType<typeof greeterLogger>,
+  signals: ShutdownSignals,
+): Promise<number> {
+  try {
+    await resolveServerMaterial(config);
+  } catch (error) {
+    return fail(error instanceof ConfigError ? error : new ConfigError((error as Error).message));
+  }
+  const root = new URL("./", import.meta.url).pathname;
+  return await superviseWorkers({
+    count: config.workers,
+    host: config.host,
+    port: config.port,
+    logger: log,
+    drain: signals.drain,
+    force: signals.force,
+    spawn: (index, port) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-q",
+          `--config=${root}deno.json`,
+          // Workers run with the project's server permission set; its read
+          // list (the project) plus any configured file outside it.
+          "-P=server",
+          `--allow-read=${readList(config, root)}`,
+          new URL(import.meta.url).pathname,
+          ...args,
+        ],
+        // The port travels in the environment: flags win over it, so a worker
+        // started with `--port 0` would pick a port of its own.
+        env: { [WORKER_INDEX_ENV]: String(index), [WORKER_PORT_ENV]: String(port) },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn(),
+    onReady: (port) =>
+      log.info("{workers} workers listening on {host}:{port}, sharing the port", {
+        workers: config.workers,
+        host: config.host,
+        port,
+      }),
+  });
+}
+
+/** The project and every file the configuration names, for a worker's `--allow-read`. */
+function readList(config: ServerConfig, root: string): string {
+  const files = [
+    config.tls.certFile,
+    config.tls.keyFile,
+    config.tls.clientCaFile,
+    config.jwt.secretFile,
+    config.authzFile,
+    config.keys?.caFile,
+    config.keys?.kind === "file" ? config.keys.location : undefined,
+  ];
+  return [root, ...files.filter((f): f is string => f !== undefined)].join(",");
 }
 
 function fail(error: unknown): number {

@@ -106,12 +106,37 @@ export interface ServerConfig {
   readonly drainTimeoutMs: number;
   /** Pause between server-stream replies, in ms. */
   readonly streamIntervalMs: number;
+  /** Server processes sharing the port (`GREETER_WORKERS`; `auto` resolved to the cores). */
+  readonly workers: number;
   /** Run even on a Deno release known to crash. */
   readonly allowUnsupportedDeno: boolean;
   /** Server reflection: `on` (no token), `auth` (token needed) or `off`. */
   readonly reflection: "on" | "auth" | "off";
   /** Admin endpoint (metrics, health probes) address; `null` when turned off. */
   readonly admin: { readonly host: string; readonly port: number } | null;
+}
+
+/** Most server processes `GREETER_WORKERS` may ask for. */
+export const MAX_WORKERS = 256;
+
+function workersCheck(value: string): string | undefined {
+  if (value === "auto") return undefined;
+  const n = Number(value);
+  return /^\d+$/.test(value) && n >= 1 && n <= MAX_WORKERS
+    ? undefined
+    : `must be a whole number from 1 to ${MAX_WORKERS}, or auto, got ${JSON.stringify(value)}`;
+}
+
+/**
+ * The number of server processes a `GREETER_WORKERS` value asks for: the
+ * number, or the machine's cores for `auto`.
+ *
+ * @param value a value that passed the setting's check
+ * @param cores the machine's cores @default navigator.hardwareConcurrency
+ * @returns how many workers to run
+ */
+export function workerCount(value: string, cores = navigator.hardwareConcurrency): number {
+  return value === "auto" ? Math.max(1, Math.min(cores, MAX_WORKERS)) : Number(value);
 }
 
 const blank = (value: string) => value.trim() === "" ? "must not be blank" : undefined;
@@ -341,6 +366,15 @@ export const SERVER_SETTINGS = {
     default: DEFAULT_DRAIN_TIMEOUT_MS,
     valueName: "MS",
     help: "time in-flight calls get on shutdown, in ms",
+  },
+  workers: {
+    flag: "workers",
+    env: "GREETER_WORKERS",
+    kind: "string",
+    default: "1",
+    valueName: "N",
+    help: "server processes sharing the port: 1-256, or auto (one per core)",
+    check: workersCheck,
   },
   streamIntervalMs: {
     flag: "stream-interval",
@@ -580,6 +614,7 @@ export function loadServerConfig(
     shutdownDelayMs: values.shutdownDelayMs,
     drainTimeoutMs: values.drainTimeoutMs,
     streamIntervalMs: values.streamIntervalMs,
+    workers: workerCount(values.workers),
     allowUnsupportedDeno: values.allowUnsupportedDeno,
     reflection: values.reflection,
     admin: values.admin === "off"

@@ -24,6 +24,7 @@ import type { CallStats } from "./interceptors/logging.ts";
 import { greeterLogger } from "../shared/log.ts";
 import { createServerMetrics, type ServerMetrics } from "./metrics.ts";
 import { type RunningAdminServer, startAdminServer } from "./admin_server.ts";
+import { listenOnSharedPort, type SharedPortListener } from "./shared_port.ts";
 import { addReflection, REFLECTION_SERVICES } from "./reflection.ts";
 import { DEFAULT_PUBLIC_SERVICES } from "./interceptors/auth.ts";
 import { GREETER_SERVICE_NAME, loadGreeterProto } from "../shared/proto.ts";
@@ -81,6 +82,11 @@ export interface GreeterServerOptions {
    * @default null
    */
   admin?: { host?: string; port?: number } | null;
+  /**
+   * Listen with `SO_REUSEPORT`, so that other processes can serve the same
+   * port (`GREETER_WORKERS`; see `shared_port.ts`). @default false
+   */
+  reusePort?: boolean;
   /**
    * Tracing: absent means on exactly when Deno's OpenTelemetry is on
    * (`OTEL_DENO=true`); `false` turns it off. @default on when tracingEnabled()
@@ -251,15 +257,24 @@ export async function startGreeterServer(
 
   const credentials = createServerCredentials(options.tls);
   const bindHost = host.includes(":") ? `[${host}]` : host;
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${bindHost}:${options.port ?? 0}`, credentials, (error, bound) => {
-      if (error) {
-        reject(
-          new ListenError(`cannot listen on ${bindHost}:${options.port ?? 0}: ${error.message}`),
+  let shared: SharedPortListener | undefined;
+  const port = options.reusePort
+    ? (shared = await listenOnSharedPort(server, credentials, host, options.port ?? 0).catch(
+      (error: Error) => {
+        throw new ListenError(
+          `cannot listen on ${bindHost}:${options.port ?? 0}: ${error.message}`,
         );
-      } else resolve(bound);
+      },
+    )).port
+    : await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`${bindHost}:${options.port ?? 0}`, credentials, (error, bound) => {
+        if (error) {
+          reject(
+            new ListenError(`cannot listen on ${bindHost}:${options.port ?? 0}: ${error.message}`),
+          );
+        } else resolve(bound);
+      });
     });
-  });
   let adminServer: RunningAdminServer | undefined;
   if (admin !== null) {
     try {
@@ -295,6 +310,10 @@ export async function startGreeterServer(
         clearTimeout(timer);
       }
       phase = "draining";
+      // A shared port (GREETER_WORKERS): stop taking connections, so new ones
+      // go to the other workers. Not awaited: the listener's close waits for
+      // its connections, which the drain below ends.
+      void shared?.close();
       const drained = new Promise<"drained">((resolve) =>
         server.tryShutdown(() => resolve("drained"))
       );

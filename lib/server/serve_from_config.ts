@@ -37,6 +37,8 @@ export interface ServeFromConfigOptions {
   start?: typeof startGreeterServer;
   /** Pause between start-up attempts to load the provider's keys (development). @default 5000 */
   keyRetryMs?: number;
+  /** Share the port with other processes (a `GREETER_WORKERS` worker). @default false */
+  reusePort?: boolean;
 }
 
 /**
@@ -87,6 +89,7 @@ export async function serveFromConfig(
       streamIntervalMs: config.streamIntervalMs,
       reflection: REFLECTION_MODES[config.reflection],
       admin: config.admin,
+      reusePort: options.reusePort ?? false,
       logger,
     });
     if (material.keys !== undefined) closeWithServer(server, stopKeys);

@@ -1,0 +1,124 @@
+/**
+ * `GREETER_WORKERS`: several `main.ts` processes on one port behave as one
+ * server: one start-up line with the shared port, calls spread over the
+ * workers, one SIGTERM drains them all and the supervisor exits 0.
+ */
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import { fileURLToPath } from "node:url";
+import { signToken } from "../../lib/auth/jwt.ts";
+import { generateDevPki } from "../../lib/shared/dev_certs.ts";
+import { loadGreeterProto } from "../../lib/shared/proto.ts";
+import { workerCount } from "../../lib/server/config.ts";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SECRET = "w".repeat(40);
+
+/** Reads JSON log lines from `stream` until one matches. */
+function logReader(stream: ReadableStream<Uint8Array>) {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const logs: Record<string, unknown>[] = [];
+  return {
+    logs,
+    async next(pattern: RegExp): Promise<Record<string, unknown>> {
+      while (true) {
+        const newline = buffered.indexOf("\n");
+        if (newline !== -1) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          const record = JSON.parse(line);
+          logs.push(record);
+          if (pattern.test(String(record.message))) return record;
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`no log line ${pattern}; logs: ${JSON.stringify(logs)}`);
+        buffered += value;
+      }
+    },
+    cancel: () => reader.cancel().catch(() => {}),
+  };
+}
+
+Deno.test("two workers share one port, split the calls and drain as one server on SIGTERM", async () => {
+  const dir = await Deno.makeTempDir();
+  const pki = await generateDevPki({ caCommonName: "Example Corp Issuing CA" });
+  await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
+  await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
+  const child = new Deno.Command(Deno.execPath(), {
+    // As `deno task server` runs it, plus read of the certificates' directory.
+    args: ["run", "-q", "-P=server", `--allow-read=${ROOT},${dir}`, MAIN, "--port", "0"],
+    cwd: ROOT,
+    env: {
+      GREETER_WORKERS: "2",
+      GREETER_ENV: "production",
+      GREETER_ADMIN: "off",
+      GREETER_LOG_FORMAT: "json",
+      GREETER_JWT_SECRET: SECRET,
+      GREETER_TLS_CERT: `${dir}/server.pem`,
+      GREETER_TLS_KEY: `${dir}/server.key.pem`,
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const log = logReader(child.stderr);
+  const clients: grpc.Client[] = [];
+  try {
+    const ready = await log.next(/2 workers listening/);
+    const port = Number(ready.port);
+    assert.ok(port > 0, "the supervisor names the shared port");
+    const token = await signToken({
+      secret: new TextEncoder().encode(SECRET),
+      issuer: "greeter",
+      audience: "helloworld.Greeter",
+      subject: "workers-test",
+    });
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", `Bearer ${token}`);
+    const { helloworld } = loadGreeterProto();
+    // One connection per client: the kernel picks a worker per connection.
+    for (let i = 0; i < 24; i++) {
+      const client = new helloworld.Greeter(
+        `localhost:${port}`,
+        grpc.credentials.createSsl(Buffer.from(pki.caCert)),
+        { "grpc.use_local_subchannel_pool": 1 },
+      );
+      clients.push(client);
+      const reply = await new Promise<string>((resolve, reject) =>
+        client.SayHello(
+          { name: `c${i}` },
+          metadata,
+          (error, r) => error ? reject(error) : resolve(r!.message!),
+        )
+      );
+      assert.equal(reply, `Hello, c${i}!`);
+    }
+    for (const client of clients) client.close();
+    child.kill("SIGTERM");
+    const summaries = [
+      await log.next(/^shutdown graceful/),
+      await log.next(/^shutdown graceful/),
+    ];
+    const served = summaries.map((s) => Number(s.totalCalls)).sort((a, b) => a - b);
+    assert.equal(served[0] + served[1], 24, "every call is counted by one worker");
+    assert.ok(served[0] > 0, `one worker served every call: ${served}`);
+    assert.equal((await child.status).code, 0);
+  } finally {
+    for (const client of clients) client.close();
+    await log.cancel();
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("GREETER_WORKERS=auto asks for one worker per core", () => {
+  assert.equal(workerCount("auto", 16), 16);
+  assert.equal(workerCount("auto", 2), 2);
+  assert.equal(workerCount("3", 16), 3);
+});
