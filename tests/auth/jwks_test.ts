@@ -17,6 +17,7 @@ import {
 } from "../../lib/auth/jwks.ts";
 import { createTokenVerifier, TokenError, type TokenRejection } from "../../lib/auth/jwt.ts";
 import { startOidcProvider } from "../fixtures/oidc_provider.ts";
+import { generateDevPki } from "../../lib/shared/dev_certs.ts";
 
 const AUDIENCE = "urn:greeter:test";
 
@@ -276,3 +277,28 @@ Deno.test("a local key file holds a JWKS, a JWK or a PEM public key, never a pri
 function disposable(source: KeySource): { source: KeySource } & Disposable {
   return { source, [Symbol.dispose]: () => source.close() };
 }
+
+Deno.test("https key fetches trust the CA the operator names, and refuse an unknown one", async (t) => {
+  const pki = await generateDevPki();
+  const { publicKey } = await jose.generateKeyPair("ES256");
+  const jwks = JSON.stringify({ keys: [{ ...await jose.exportJWK(publicKey), kid: "k1" }] });
+  await using server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: pki.serverCert,
+    key: pki.serverKey,
+    onListen: () => {},
+  }, () => new Response(jwks, { headers: { "content-type": "application/json" } }));
+  const url = `https://localhost:${server.addr.port}/jwks`;
+  await t.step("with the named CA the keys load over https", async () => {
+    using keys = disposable(
+      jwksUrlKeySource({ url, caCerts: [pki.caCert], refreshIntervalMs: 0 }),
+    );
+    await keys.source.ready();
+    assert.equal(keys.source.version, 1);
+  });
+  await t.step("with the system roots the self-made CA is refused", async () => {
+    using keys = disposable(jwksUrlKeySource({ url, refreshIntervalMs: 0 }));
+    await assert.rejects(keys.source.ready(), /cannot fetch https:\/\/localhost:\d+\/jwks/);
+  });
+});
