@@ -35,16 +35,19 @@ Deno.test("Kubernetes deployment probes /readyz and /healthz on the admin port i
   }
 });
 
-Deno.test("Kubernetes deployment gives the preStop pause and the drain time before SIGKILL, with limits", async () => {
+Deno.test("Kubernetes deployment gives the shutdown delay and the drain time before SIGKILL, with limits", async () => {
   const [deployment] = await manifests("deployment.yaml");
   const pod = deployment.spec.template.spec;
   const container = pod.containers[0];
-  const drainMs = Number(
-    container.env.find((e: { name: string }) => e.name === "GREETER_DRAIN_TIMEOUT_MS").value,
-  );
-  const preStop = container.lifecycle.preStop.sleep.seconds;
-  assert.ok(preStop > 0);
-  assert.ok(pod.terminationGracePeriodSeconds * 1000 > preStop * 1000 + drainMs);
+  const envMs = (name: string) =>
+    Number(container.env.find((e: { name: string }) => e.name === name).value);
+  const delayMs = envMs("GREETER_SHUTDOWN_DELAY_MS");
+  const drainMs = envMs("GREETER_DRAIN_TIMEOUT_MS");
+  // The readiness probe must notice the 503 well within the delay.
+  const probe = container.readinessProbe;
+  assert.ok(probe.periodSeconds * probe.failureThreshold * 1000 < delayMs);
+  const preStopMs = (container.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000;
+  assert.ok(pod.terminationGracePeriodSeconds * 1000 > preStopMs + delayMs + drainMs);
   assert.ok(container.resources.limits.memory && container.resources.limits.cpu);
   assert.equal(deployment.spec.strategy.rollingUpdate.maxUnavailable, 0);
 });
@@ -64,6 +67,9 @@ Deno.test("systemd unit stops with SIGTERM and waits longer than the default dra
   const value = (key: string) => new RegExp(`^${key}=(.*)$`, "m").exec(unit)?.[1];
   assert.equal(value("KillSignal"), "SIGTERM");
   const stopSeconds = Number(value("TimeoutStopSec")?.replace(/s$/, ""));
-  assert.ok(stopSeconds * 1000 > SERVER_SETTINGS.drainTimeoutMs.default);
+  assert.ok(
+    stopSeconds * 1000 >
+      SERVER_SETTINGS.shutdownDelayMs.default + SERVER_SETTINGS.drainTimeoutMs.default,
+  );
   assert.equal(value("EnvironmentFile"), "/etc/greeter/%i.env");
 });
