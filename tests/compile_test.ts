@@ -77,7 +77,7 @@ Deno.test({
 
       // Run from elsewhere: nothing may depend on the working directory.
       const server = new Deno.Command(`${dir}/greeter-server`, {
-        args: ["--port", "0", "--log-format", "json"],
+        args: ["--port", "0", "--admin-port", "0", "--log-format", "json"],
         cwd: dir,
         clearEnv: true,
         env: {
