@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BenchJsonMeta } from "./bench_schema.ts";
+import type { BenchJsonMeta, BenchJsonPattern } from "./bench_schema.ts";
 
 /** The run's load settings on one line: `concurrency 8 · channels 2 · duration 10.00 s · …`. */
 export function settingsOf(meta: BenchJsonMeta): string {
@@ -42,4 +42,16 @@ export function fmtRate(perSecond: number): string {
 /** Milliseconds as seconds with two decimals: `"1.50 s"`. */
 export function fmtSeconds(ms: number): string {
   return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/**
+ * Messages a pattern moved per second, both directions: requests sent plus
+ * replies received (replies only in documents from before requests were
+ * counted). For client streaming the requests are most of it.
+ *
+ * @param p one pattern's figures
+ * @returns messages per second
+ */
+export function messagesMoved(p: BenchJsonPattern): number {
+  return p.messagesPerSecond + (p.requestsPerSecond ?? 0);
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { BenchJson, BenchJsonMeta, BenchJsonPattern } from "./bench_schema.ts";
-import { fmtMs, fmtRate, provenanceOf, settingsOf } from "./_bench_format.ts";
+import { fmtMs, fmtRate, messagesMoved, provenanceOf, settingsOf } from "./_bench_format.ts";
 
 /** One figure the comparison sets side by side, a row in each pattern's block. */
 interface ComparedFigure {
@@ -24,7 +24,7 @@ interface ComparedFigure {
 /** The rows of each pattern's block, in order; a new figure is one more entry. */
 const COMPARED_FIGURES: readonly ComparedFigure[] = [
   { label: "calls/s", value: (p) => p.callsPerSecond, higherIsBetter: true, format: fmtRate },
-  { label: "msgs/s", value: (p) => p.messagesPerSecond, higherIsBetter: true, format: fmtRate },
+  { label: "msgs/s", value: messagesMoved, higherIsBetter: true, format: fmtRate },
   ...(["p50", "p90", "p99", "max"] as const).map((figure): ComparedFigure => ({
     label: `latency ${figure} ms`,
     value: (p) => p.latencyMs?.[figure] ?? null,

@@ -59,6 +59,10 @@ export function parseBenchJson(text: string, source = "bench JSON"): BenchJson {
     const p = check.record(patterns, "patterns", name);
     const at = `patterns.${name}`;
     for (const key of PATTERN_NUMBERS) check.number(p, at, key);
+    // Counted since requests were: optional, so older documents still compare.
+    for (const key of ["requests", "requestsPerSecond"]) {
+      if (p[key] !== undefined) check.number(p, at, key);
+    }
     for (const key of ["latencyMs", "serviceTimeMs", "firstMessageMs"]) {
       const summary = check.record(p, at, key, true);
       if (summary === null) continue;

@@ -62,6 +62,8 @@ function patternJson(result: LoadResult): BenchJsonPattern {
     elapsedMs: round(result.elapsedMs, 3),
     callsPerSecond: round(result.callsPerSecond, 2),
     messagesPerSecond: round(result.messagesPerSecond, 2),
+    requests: result.messagesSent,
+    requestsPerSecond: round(result.messagesSentPerSecond, 2),
     latencyMs: result.calls > 0 ? latencyJson(result.latencySummary) : null,
     serviceTimeMs: result.calls > 0 ? latencyJson(result.serviceTimeSummary) : null,
     firstMessageMs: result.firstMessageSummary ? latencyJson(result.firstMessageSummary) : null,

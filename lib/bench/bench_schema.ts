@@ -94,6 +94,14 @@ export interface BenchJsonPattern {
   callsPerSecond: number;
   /** Response messages per second. */
   messagesPerSecond: number;
+  /**
+   * Request messages sent (1 per unary or server-streaming call; the
+   * requests of client-streaming and bidi calls). Absent in documents
+   * written before it was counted.
+   */
+  requests?: number;
+  /** Request messages per second; absent in older documents. */
+  requestsPerSecond?: number;
   /** Latency (from intended start when rate-limited), or `null` when no call completed. */
   latencyMs: BenchJsonLatency | null;
   /** Service time (from actual start), or `null` when no call completed. */

@@ -8,7 +8,14 @@
 import type { LoadResult } from "./load_runner.ts";
 import type { BenchJson, BenchJsonLatency, BenchMeta } from "./bench_schema.ts";
 import { toBenchJson } from "./bench_json_writer.ts";
-import { fmtMs, fmtRate, fmtSeconds, provenanceOf, settingsOf } from "./_bench_format.ts";
+import {
+  fmtMs,
+  fmtRate,
+  fmtSeconds,
+  messagesMoved,
+  provenanceOf,
+  settingsOf,
+} from "./_bench_format.ts";
 
 /**
  * A readable text report of a set of results: a header with the run's
@@ -42,7 +49,12 @@ export function formatBenchJson(doc: BenchJson): string {
     lines.push(
       row(
         "throughput",
-        `${fmtRate(p.callsPerSecond)} calls/s · ${fmtRate(p.messagesPerSecond)} msgs/s`,
+        `${fmtRate(p.callsPerSecond)} calls/s · ${fmtRate(messagesMoved(p))} msgs/s` +
+          (p.requestsPerSecond === undefined
+            ? ""
+            : ` (${fmtRate(p.requestsPerSecond)} requests + ${
+              fmtRate(p.messagesPerSecond)
+            } replies)`),
       ),
     );
     if (p.targetRatePerSecond !== null) {

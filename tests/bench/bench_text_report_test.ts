@@ -13,7 +13,10 @@ Deno.test("formatReport prints one readable block per pattern", () => {
   const [, unary, stream] = text.split(/\n\n(?=\w)/);
   assert.match(unary, /^unary\n/);
   assert.match(unary, /calls {9}1000 in 1\.00 s \(100 warm-up calls excluded\)/);
-  assert.match(unary, /throughput {4}1000\.0 calls\/s · 1000\.0 msgs\/s/);
+  assert.match(
+    unary,
+    /throughput {4}1000\.0 calls\/s · 2000\.0 msgs\/s \(1000\.0 requests \+ 1000\.0 replies\)/,
+  );
   assert.match(
     unary,
     /latency ms {4}p50 10\.\d · p90 18\.\d · p99 19\.\d · max 20\.0 · mean 10\.3 · min 0\.500/,
@@ -23,8 +26,25 @@ Deno.test("formatReport prints one readable block per pattern", () => {
   assert.doesNotMatch(unary, /first msg/, "no time to first message for unary calls");
   assert.doesNotMatch(unary, /service ms|target rate/, "closed loop: latency is service time");
   assert.match(stream, /^server-stream\n/);
-  assert.match(stream, /throughput {4}200\.0 calls\/s · 2000\.0 msgs\/s/);
+  assert.match(
+    stream,
+    /throughput {4}200\.0 calls\/s · 2200\.0 msgs\/s \(200\.0 requests \+ 2000\.0 replies\)/,
+  );
   assert.match(stream, /first msg ms {2}p50 2\.\d+ · .* max 4\.00/);
+});
+
+Deno.test("formatReport counts the requests of client streaming as the messages it moves", () => {
+  const clientStream = resultOf({
+    callsPerSecond: 1000,
+    latencies: [1, 2, 3, 4],
+    messagesPerCall: 1,
+    requestsPerCall: 100,
+  });
+  const text = formatReport({ "client-stream": clientStream }, META);
+  assert.match(
+    text,
+    /throughput {4}1000\.0 calls\/s · 101000\.0 msgs\/s \(100000\.0 requests \+ 1000\.0 replies\)/,
+  );
 });
 
 Deno.test("formatReport draws a latency histogram whose rows add up to the calls", () => {
