@@ -20,7 +20,8 @@ import {
   type ChainTracingOptions,
   createInterceptorChain,
 } from "./interceptors/interceptor_chain.ts";
-import type { CallStats } from "./interceptors/logging.ts";
+import { type CallStats, createCallLogLimiter } from "./interceptors/logging.ts";
+import { logUnroutedCalls, polyfillHttp2Constants } from "./grpc_js_answers.ts";
 import { greeterLogger } from "../shared/log.ts";
 import { createServerMetrics, type ServerMetrics } from "./metrics.ts";
 import { type RunningAdminServer, startAdminServer } from "./admin_server.ts";
@@ -207,7 +208,11 @@ export async function startGreeterServer(
 ): Promise<RunningGreeterServer> {
   const logger = options.logger ?? greeterLogger("server");
   const host = options.host ?? "127.0.0.1";
-  const stats: CallStats = { active: 0, total: 0 };
+  const stats: CallStats = { active: 0, total: 0, suppressedLines: 0 };
+  polyfillHttp2Constants();
+  const callLogger = logger.getChild("call");
+  // One limiter for the server's call lines, flushed (its last summaries written) at shutdown.
+  const limiter = createCallLogLimiter(callLogger);
 
   const reflection = options.reflection ?? "public";
   const admin = options.admin ?? null;
@@ -222,7 +227,7 @@ export async function startGreeterServer(
   };
   const interceptors = createInterceptorChain({
     auth,
-    logging: { logger: logger.getChild("call"), stats },
+    logging: { logger: callLogger, stats, limiter },
     metrics,
     tracing: options.tracing,
     now: options.now,
@@ -243,6 +248,22 @@ export async function startGreeterServer(
   let phase: ServerPhase = "serving";
   const serving = () => phase === "serving";
   const health = addHealthService(server, [GREETER_SERVICE_NAME]);
+  // Unknown methods never reach the interceptors: log them here, bounded like failed calls.
+  logUnroutedCalls(server, ({ code, details, peer }) => {
+    const status = grpc.status[code] ?? String(code);
+    if (!callLogger.isEnabledFor("warning")) return;
+    if (!limiter.admit(status, "unknown method")) {
+      stats.suppressedLines!++;
+      return;
+    }
+    // The method name comes from the client: only its first 200 characters are logged.
+    callLogger.warn("{status} peer={peer} details={details}", {
+      status,
+      peer,
+      details: details.slice(0, 200),
+      ended: "transport",
+    });
+  });
   if (reflection !== "off") addReflection(server);
   if (metrics !== null) {
     metrics.preRegister(loadGreeterProto().helloworld.Greeter.service);
@@ -250,8 +271,7 @@ export async function startGreeterServer(
       ready: serving,
       openConnections: () => openSessions(server).length,
       openStreams: () => openStreams(server),
-      // suppressedLogLines: the rate-limited logging of rejected calls (issue 8)
-      // connects its running total here; until then the counter reads 0.
+      suppressedLogLines: () => stats.suppressedLines ?? 0,
     });
   }
 
@@ -329,6 +349,7 @@ export async function startGreeterServer(
         forcedCalls = stats.active;
         server.forceShutdown();
       }
+      limiter.flush();
       await adminServer?.shutdown();
       phase = "stopped";
       return {

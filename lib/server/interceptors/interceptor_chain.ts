@@ -19,6 +19,7 @@ import {
 import { greeterLogger } from "../../shared/log.ts";
 import { createAuthInterceptor, DEFAULT_PUBLIC_SERVICES } from "./auth.ts";
 import { type CallStats, createLoggingInterceptor } from "./logging.ts";
+import type { LogLimiter } from "./log_limiter.ts";
 import { createMetricsInterceptor } from "./metrics.ts";
 import { createTracingInterceptor } from "./tracing.ts";
 import { callContextOf } from "../call_context.ts";
@@ -68,6 +69,8 @@ export interface ChainLoggingOptions {
   logger?: Logger;
   /** Counters to update; pass one to read live call counts elsewhere. @default a private object */
   stats?: CallStats;
+  /** Bounds the lines of failed calls; pass one to flush it at shutdown. @default one per chain */
+  limiter?: LogLimiter;
 }
 
 /** Options of the tracing stage. */
@@ -149,6 +152,7 @@ export function createInterceptorChain(
     logging: logging === false ? undefined : createLoggingInterceptor({
       logger: logging.logger ?? greeterLogger("server", "call"),
       stats: logging.stats,
+      limiter: logging.limiter,
     }),
     auth: auth === null ? undefined : authStage(auth, options.now, metrics),
   };

@@ -8,6 +8,7 @@ import type { Logger } from "@logtape/logtape";
 import { type CallContext, callContextOf } from "../call_context.ts";
 import { REQUEST_ID_HEADER } from "../request_id.ts";
 import { compileLogTemplate } from "../../shared/log_template.ts";
+import { createLogLimiter, type LogLimiter } from "./log_limiter.ts";
 
 /** Live counters the interceptor keeps, read by the shutdown summary. */
 export interface CallStats {
@@ -15,6 +16,11 @@ export interface CallStats {
   active: number;
   /** Calls started since the server began. */
   total: number;
+  /**
+   * Call lines of failed calls left out by the log limiter so far (the
+   * "log lines suppressed" metric). @default 0
+   */
+  suppressedLines?: number;
 }
 
 /** Options for {@linkcode createLoggingInterceptor}. */
@@ -25,6 +31,12 @@ export interface LoggingInterceptorOptions {
   stats?: CallStats;
   /** Monotonic clock in milliseconds. @default performance.now */
   now?: () => number;
+  /**
+   * Bounds the lines of failed calls (per status and reason); the server passes
+   * its own to flush it at shutdown. @default a limiter with the default bounds,
+   * writing its summaries to `logger`
+   */
+  limiter?: LogLimiter;
 }
 
 /** Response header and trailer carrying the call's request id (re-exported from `request_id.ts`). */
@@ -63,22 +75,78 @@ const TRACED_FAILED_LINE = compileLogTemplate<CallLineFields>(
   `${TRACED_CALL_LINE} details={details}`,
 );
 
+/**
+ * Statuses that mean the server itself failed, logged at error level when the
+ * server's own code sent them. When grpc-js sent them on its own (a request
+ * that cannot be decoded, a unary call without a message), a client caused
+ * them, and any client could write error lines at will: those are warnings.
+ */
 const SERVER_FAULTS = new Set<grpc.status>([
   grpc.status.INTERNAL,
   grpc.status.UNKNOWN,
   grpc.status.DATA_LOSS,
-  grpc.status.UNIMPLEMENTED,
 ]);
+
+/** Health probes come every few seconds from every balancer: their lines are debug. */
+const HEALTH_PREFIX = "/grpc.health.v1.Health/";
+
+/** The summary line of failed-call lines the limiter left out. */
+const SUPPRESSED_LINE = "... {count} more {status} call lines like this suppressed in the last " +
+  "{intervalMs} ms (details={details})";
+
+/** Creates the limiter the interceptor uses when none is given: summaries go to `logger`. */
+export function createCallLogLimiter(logger: Logger): LogLimiter {
+  return createLogLimiter({
+    report: (summary) => logger.warn(SUPPRESSED_LINE, { ...summary }),
+  });
+}
+
+/** A status already written to the wire, where the call's HTTP/2 stream shows it. */
+interface SentStatus {
+  code: grpc.status;
+  details: string;
+}
+
+/**
+ * The status grpc-js sent for `call` on its own, if it did: a deadline that
+ * expired, a message over the limit, a body that cannot be decoded. grpc-js
+ * answers those inside its base call, so the status never passes through an
+ * interceptor's `sendStatus`; the HTTP/2 stream still shows what the client got
+ * (`grpc-status` in the trailers, or in the headers of a trailers-only
+ * response). Read only for failed and cancelled calls. `call` is grpc-js's base
+ * call when the logging interceptor is outermost, as the chain places it;
+ * for any other call this finds nothing and the line says what it saw.
+ */
+function sentStatus(call: object): SentStatus | undefined {
+  const stream = (call as { stream?: { sentTrailers?: Headers; sentHeaders?: Headers } }).stream;
+  const sent = stream?.sentTrailers ?? stream?.sentHeaders;
+  const code = sent?.["grpc-status"];
+  if (code === undefined) return undefined;
+  const message = sent!["grpc-message"];
+  let details = "";
+  try {
+    details = typeof message === "string" ? decodeURIComponent(message) : "";
+  } catch {
+    details = String(message);
+  }
+  return { code: Number(code), details };
+}
+type Headers = Record<string, unknown>;
 
 /**
  * Builds the logging interceptor. It logs method, peer, status, duration,
  * messages in and out, request id and `sub` (once the auth interceptor has
  * verified it). Metadata values are never logged, so neither is the token.
  *
- * Calls that end without a status passing through the interceptors (client
- * cancellation, server-side deadline, transport limits such as an oversized
- * message, all answered by grpc-js itself) are logged as `CANCELLED` with
- * `ended: "transport"`.
+ * Each line says what the client got. Calls grpc-js answered itself (a
+ * deadline that expired, a message over the limit) are logged with that
+ * status and `ended: "transport"`; calls that ended with no status at all
+ * (the client cancelled or reset the stream) as `CANCELLED`.
+ *
+ * Levels: OK calls at info, health probes at debug, failures at warning, and
+ * at error only server faults the server's own code reported. Lines of failed
+ * calls are bounded per status and reason by the limiter (the first 10 per 10 s,
+ * then one summary line); OK lines are never held back.
  */
 export function createLoggingInterceptor(
   options: LoggingInterceptorOptions,
@@ -86,6 +154,7 @@ export function createLoggingInterceptor(
   const { logger } = options;
   const stats = options.stats ?? { active: 0, total: 0 };
   const now = options.now ?? (() => performance.now());
+  const limiter = options.limiter ?? createCallLogLimiter(logger);
 
   return (method, call) => {
     const started = now();
@@ -104,28 +173,46 @@ export function createLoggingInterceptor(
       if (done) return;
       done = true;
       stats.active--;
+      if (code !== grpc.status.OK) {
+        // Log what the client got: grpc-js may have answered before (or instead of) us.
+        const sent = sentStatus(call);
+        if (sent !== undefined) {
+          code = sent.code;
+          details = sent.details;
+          ended = "transport";
+        }
+      }
+      const level = method.path.startsWith(HEALTH_PREFIX)
+        ? "debug"
+        : code === grpc.status.OK
+        ? "info"
+        : ended === "status" && SERVER_FAULTS.has(code)
+        ? "error"
+        : "warning";
+      if (!logger.isEnabledFor(level)) return;
+      const status = grpc.status[code] ?? String(code);
+      if (code !== grpc.status.OK && !limiter.admit(status, details)) {
+        stats.suppressedLines = (stats.suppressedLines ?? 0) + 1;
+        return;
+      }
       const fields: CallLineFields = {
         method: method.path,
         peer,
-        status: grpc.status[code],
+        status,
         durationMs: Math.round((now() - started) * 1000) / 1000,
         messagesIn,
         messagesOut,
         requestId: requestId(),
-        sub: context?.claims?.sub,
+        sub: context?.claims?.sub ?? "-",
         ended,
         traceId: context?.traceId,
         spanId: context?.spanId,
       };
       const traced = fields.traceId !== undefined;
-      if (code === grpc.status.OK) (traced ? TRACED_OK_LINE : OK_LINE).emit(logger, "info", fields);
+      if (code === grpc.status.OK) (traced ? TRACED_OK_LINE : OK_LINE).emit(logger, level, fields);
       else {
         fields.details = details;
-        (traced ? TRACED_FAILED_LINE : FAILED_LINE).emit(
-          logger,
-          SERVER_FAULTS.has(code) ? "error" : "warning",
-          fields,
-        );
+        (traced ? TRACED_FAILED_LINE : FAILED_LINE).emit(logger, level, fields);
       }
     };
 
@@ -141,6 +228,8 @@ export function createLoggingInterceptor(
             nextMessage(message);
           },
           onCancel() {
+            // Unless grpc-js sent a status itself (see sentStatus), the client
+            // cancelled or reset the stream, or the connection went away.
             finish(grpc.status.CANCELLED, "transport", "ended before a status was sent");
           },
         });

@@ -53,7 +53,7 @@ Deno.test("logging interceptor logs a call the auth interceptor rejects, as UNAU
         assert.equal(line.level, "warning");
         assert.equal(line.properties.method, RPC_KIND_INFO[kind].path);
         assert.equal(line.properties.status, "UNAUTHENTICATED");
-        assert.equal(line.properties.sub, undefined, "a rejected call has no subject");
+        assert.equal(line.properties.sub, "-", "a rejected call has no subject, and says so");
         assert.equal(line.properties.messagesOut, 0);
         assert.equal(line.properties.details, "missing bearer token", "the reason is logged");
         assert.match(renderMessage(line), /UNAUTHENTICATED .* details=missing bearer token$/);

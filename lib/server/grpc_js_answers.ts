@@ -1,0 +1,77 @@
+/**
+ * Calls grpc-js answers before any interceptor sees them, made visible and
+ * correct on Deno:
+ *
+ * - a call to a method the server does not have is answered `UNIMPLEMENTED`
+ *   by grpc-js directly (`Server._respondWithError`), so the logging
+ *   interceptor never hears of it; {@linkcode logUnroutedCalls} logs it;
+ * - a request with a wrong `content-type` is answered with HTTP status
+ *   `http2.constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE`, which Deno 2.9.3's
+ *   `node:http2` does not define: grpc-js then sends `:status 200` with no
+ *   `grpc-status` at all. {@linkcode polyfillHttp2Constants} defines it (415).
+ *
+ * @module
+ */
+import type * as grpc from "@grpc/grpc-js";
+import http2 from "node:http2";
+
+/** HTTP status for a request body of the wrong media type (RFC 9110). */
+const UNSUPPORTED_MEDIA_TYPE = 415;
+
+/**
+ * Defines `http2.constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE` (415) where the
+ * runtime lacks it (Deno 2.9.3), so grpc-js answers a wrong `content-type` with
+ * `:status 415` as the gRPC-over-HTTP/2 protocol asks. Idempotent.
+ *
+ * @returns true when the constant had to be added
+ */
+export function polyfillHttp2Constants(): boolean {
+  const constants = http2.constants as unknown as Record<string, number | undefined>;
+  if (constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE !== undefined) return false;
+  constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE = UNSUPPORTED_MEDIA_TYPE;
+  return true;
+}
+
+/** What {@linkcode logUnroutedCalls} reports of one call. */
+export interface UnroutedCall {
+  /** gRPC status sent (`UNIMPLEMENTED` for an unknown method). */
+  readonly code: grpc.status;
+  /** The status message grpc-js sent (it names the method). */
+  readonly details: string;
+  /** `address:port` of the client, or `unknown`. */
+  readonly peer: string;
+}
+
+type RespondWithError = (
+  error: { code?: grpc.status; details?: string },
+  stream: { session?: { socket?: { remoteAddress?: string; remotePort?: number } } },
+  ...rest: unknown[]
+) => void;
+
+/**
+ * Calls `report` for every call grpc-js answers itself without running the
+ * interceptors (today: calls to unknown methods). grpc-js has no public hook
+ * for these, so this wraps its `_respondWithError` on `server`; if a grpc-js
+ * upgrade renames it, nothing is wrapped and this returns false (a test
+ * notices).
+ *
+ * @returns true when the hook is in place
+ */
+export function logUnroutedCalls(
+  server: grpc.Server,
+  report: (call: UnroutedCall) => void,
+): boolean {
+  const target = server as unknown as { _respondWithError?: RespondWithError };
+  const original = target._respondWithError;
+  if (typeof original !== "function") return false;
+  target._respondWithError = function (error, stream, ...rest) {
+    original.call(this, error, stream, ...rest);
+    const socket = stream?.session?.socket;
+    report({
+      code: error.code ?? 13,
+      details: error.details ?? "",
+      peer: socket?.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : "unknown",
+    });
+  };
+  return true;
+}

@@ -1,0 +1,189 @@
+/**
+ * What the client gets and what the log says for calls grpc-js answers on its
+ * own or that no interceptor would see: a wrong content-type, an unknown
+ * method, an empty unary body, a declared 4 GiB message, an expired deadline,
+ * health probes. Raw HTTP/2 requests, so nothing a client library does hides
+ * the server's answer.
+ */
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import { Buffer } from "node:buffer";
+import type { LogRecord } from "@logtape/logtape";
+import { polyfillHttp2Constants } from "../../lib/server/grpc_js_answers.ts";
+import { loadGreeterProto } from "../../lib/shared/proto.ts";
+import { recordLogs, renderMessage } from "../_helpers/record_logs.ts";
+import { startTestServer } from "../_helpers/test_server.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
+
+/** A `HelloRequest` as one length-prefixed gRPC message. */
+function encodeHelloRequest(request: { name: string; count: number }): Uint8Array {
+  const bytes = loadGreeterProto().helloworld.Greeter.service.SayHello.requestSerialize(request);
+  const framed = new Uint8Array(5 + bytes.length);
+  new DataView(framed.buffer).setUint32(1, bytes.length);
+  framed.set(bytes, 5);
+  return framed;
+}
+
+interface RawAnswer {
+  status: number;
+  grpcStatus?: string;
+  grpcMessage?: string;
+}
+
+/** One HTTP/2 request on its own TLS connection; resolves with what came back. */
+function rawRequest(
+  port: number,
+  ca: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Uint8Array | null,
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`https://localhost:${port}`, { ca });
+    session.on("error", reject);
+    const request = session.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": "application/grpc",
+      te: "trailers",
+      ...headers,
+    });
+    const answer: RawAnswer = { status: 0 };
+    const timer = setTimeout(() => request.close(http2.constants.NGHTTP2_CANCEL), 10_000);
+    request.on("response", (h) => {
+      answer.status = Number(h[":status"]);
+      if (h["grpc-status"] !== undefined) answer.grpcStatus = String(h["grpc-status"]);
+      if (h["grpc-message"] !== undefined) answer.grpcMessage = String(h["grpc-message"]);
+    });
+    request.on("trailers", (t) => {
+      answer.grpcStatus = String(t["grpc-status"]);
+      answer.grpcMessage = t["grpc-message"] === undefined ? undefined : String(t["grpc-message"]);
+    });
+    request.on("data", () => {});
+    request.on("error", () => {});
+    request.on("close", () => {
+      clearTimeout(timer);
+      session.close(() => resolve(answer));
+    });
+    if (body !== null) request.end(Buffer.from(body));
+    else request.end();
+  });
+}
+
+/** The call line of `method` (a path), waiting until it is logged. */
+async function lineFor(records: LogRecord[], method: string | RegExp): Promise<LogRecord> {
+  const find = () =>
+    records.find((r) =>
+      typeof method === "string" ? r.properties.method === method : method.test(renderMessage(r))
+    );
+  await waitFor(() => find() !== undefined, `a log line for ${method}`);
+  return find()!;
+}
+
+const SAY_HELLO = "/helloworld.Greeter/SayHello";
+const FOUR_GIB_HEADER = new Uint8Array([0, 0xff, 0xff, 0xff, 0xff]);
+
+interface Case {
+  name: string;
+  path: string;
+  headers?: Record<string, string>;
+  /** A HelloRequest, no message, a 4 GiB length prefix, or an empty health request. */
+  body: "hello" | "none" | "4GiB" | "empty message";
+  token?: boolean;
+  status: number;
+  grpcStatus?: string;
+  logged: { status: string; level: string; details?: RegExp } | null;
+}
+
+const CASES: Case[] = [
+  {
+    name: "a wrong content-type is answered 415 (the constant Deno lacks is polyfilled)",
+    path: SAY_HELLO,
+    headers: { "content-type": "text/plain" },
+    body: "hello",
+    status: 415,
+    logged: null,
+  },
+  {
+    name: "an unknown method is answered UNIMPLEMENTED and logged as a warning",
+    path: "/helloworld.Greeter/NoSuchMethod",
+    body: "hello",
+    status: 200,
+    grpcStatus: "12",
+    logged: { status: "UNIMPLEMENTED", level: "warning", details: /NoSuchMethod/ },
+  },
+  {
+    name: "a unary call with an empty body is logged as a warning, not an error",
+    path: SAY_HELLO,
+    body: "none",
+    token: true,
+    status: 200,
+    grpcStatus: "12",
+    logged: { status: "UNIMPLEMENTED", level: "warning" },
+  },
+  {
+    name: "a declared 4 GiB message is logged RESOURCE_EXHAUSTED, as answered",
+    path: SAY_HELLO,
+    body: "4GiB",
+    token: true,
+    status: 200,
+    grpcStatus: "8",
+    logged: { status: "RESOURCE_EXHAUSTED", level: "warning" },
+  },
+  {
+    name: "an expired deadline is logged DEADLINE_EXCEEDED, as answered",
+    path: "/helloworld.Greeter/SayHelloStream",
+    headers: { "grpc-timeout": "300m" },
+    body: "hello",
+    token: true,
+    status: 200,
+    grpcStatus: "4",
+    logged: { status: "DEADLINE_EXCEEDED", level: "warning" },
+  },
+  {
+    name: "a health check is answered SERVING and logged at debug",
+    path: "/grpc.health.v1.Health/Check",
+    body: "empty message",
+    status: 200,
+    grpcStatus: "0",
+    logged: { status: "OK", level: "debug" },
+  },
+];
+
+Deno.test("the Deno runtime still lacks HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE, or the polyfill is a no-op", () => {
+  polyfillHttp2Constants();
+  assert.equal(http2.constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE, 415);
+  assert.equal(polyfillHttp2Constants(), false, "a second call changes nothing");
+});
+
+Deno.test("calls grpc-js answers alone get the right answer and a true log line", async (t) => {
+  await using logs = await recordLogs();
+  await using server = await startTestServer({ streamIntervalMs: 200 });
+  const token = await server.token();
+  for (const c of CASES) {
+    await t.step(c.name, async () => {
+      const body = c.body === "hello"
+        ? encodeHelloRequest({ name: "raw", count: 50 })
+        : c.body === "4GiB"
+        ? FOUR_GIB_HEADER
+        : c.body === "empty message"
+        ? new Uint8Array([0, 0, 0, 0, 0])
+        : null;
+      const answer = await rawRequest(server.port, server.pki.caCert, c.path, {
+        ...(c.token ? { authorization: `Bearer ${token}` } : {}),
+        ...c.headers,
+      }, body);
+      assert.equal(answer.status, c.status, JSON.stringify(answer));
+      assert.equal(answer.grpcStatus, c.grpcStatus, JSON.stringify(answer));
+      if (c.logged === null) return;
+      const line = await lineFor(
+        logs.records,
+        c.path.includes("NoSuchMethod") ? /NoSuchMethod/ : c.path,
+      );
+      assert.equal(line.properties.status, c.logged.status, renderMessage(line));
+      assert.equal(line.level, c.logged.level, renderMessage(line));
+      if (c.logged.details) assert.match(renderMessage(line), c.logged.details);
+      logs.records.splice(0); // the next case looks for its own line
+    });
+  }
+});
