@@ -40,7 +40,12 @@ export {
   type InterceptorChainOptions,
   type InterceptorStage,
 } from "./lib/server/interceptors/interceptor_chain.ts";
-export { type CallStats, REQUEST_ID_HEADER } from "./lib/server/interceptors/logging.ts";
+export {
+  type CallStats,
+  createCallLogLimiter,
+  REQUEST_ID_HEADER,
+} from "./lib/server/interceptors/logging.ts";
+export type { LogLimiter } from "./lib/server/interceptors/log_limiter.ts";
 export { type CallContext, callContext, type ServerCallLike } from "./lib/server/call_context.ts";
 export { createServerCredentials, type ServerTlsMaterial } from "./lib/server/credentials.ts";
 
