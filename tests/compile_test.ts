@@ -147,3 +147,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("each binary's permission set allows what its task's set allows, less write and run", async (t) => {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`));
+  const sets = config.permissions;
+  for (const [binary, task] of [["server-binary", "server"], ["client-binary", "client"]]) {
+    await t.step(`${binary} matches ${task} in network, environment and sys`, () => {
+      for (const kind of ["net", "env", "sys"]) {
+        assert.deepEqual(sets[binary][kind], sets[task][kind], `${binary}.${kind}`);
+      }
+      assert.equal(sets[binary].write, undefined, "a binary writes nothing");
+      assert.equal(sets[binary].run, undefined, "a binary starts no subprocess");
+      assert.equal(sets[binary].prompt, undefined);
+    });
+  }
+  await t.step("the compile tasks use those sets and never prompt", () => {
+    assert.match(config.tasks["compile:server"], / --no-prompt -P=server-binary /);
+    assert.match(config.tasks["compile:client"], / --no-prompt -P=client-binary /);
+  });
+});
