@@ -33,6 +33,7 @@ const DEPENDENCY_TYPES = new Set([
   "StatusObject",
   "UnaryCallback",
   // jose
+  "JWK",
   "JWSHeaderParameters",
   // the platform's Web Crypto (resolved through @types/node)
   "CryptoKey",

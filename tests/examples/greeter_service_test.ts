@@ -9,9 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_provider.ts";
-import { createScenarioContext, runScenarios } from "../../lib/harness/run_scenarios.ts";
-import { allScenarios } from "../../lib/harness/scenarios/all_scenarios.ts";
+import { allScenarios, createScenarioContext, runScenarios } from "@greeter/deno-grpc/harness";
+import { createTokenProvider, mintingTokenSource } from "@greeter/deno-grpc";
 import { testPki } from "../_helpers/pki.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
