@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { createServerMetrics } from "../../../lib/server/metrics.ts";
 import { callKind } from "../../_helpers/calls.ts";
+import { recordLogs } from "../../_helpers/record_logs.ts";
 import { startTestServer } from "../../_helpers/test_server.ts";
 import { bearer } from "../../_helpers/tokens.ts";
 import type { RpcKind } from "../../../lib/shared/rpc_kinds.ts";
@@ -91,4 +92,23 @@ Deno.test("metrics gauges show the open connection, readiness, and not-ready onc
   }
   assert.equal(server.server.serving, false);
   assert.match(await metrics.render(), /^greeter_ready 0$/m);
+});
+
+Deno.test("metrics count the call lines the log limiter leaves out", async () => {
+  // Lines are only limited (and counted) when they would be written at all.
+  await using _logs = await recordLogs();
+  const metrics = createServerMetrics({ processMetrics: false });
+  await using server = await startTestServer({ metrics });
+  using client = server.client();
+  const expired = bearer(await server.token("expired"));
+  for (let i = 0; i < 15; i++) {
+    const result = await callKind(client, "unary", ["a"], { metadata: expired });
+    assert.equal(result.code, grpc.status.UNAUTHENTICATED);
+  }
+  const suppressed = Number(
+    /^greeter_log_lines_suppressed_total (\d+)$/m.exec(await metrics.render())?.[1],
+  );
+  // The limiter writes the first lines of a kind and leaves out the rest.
+  assert.ok(suppressed >= 1 && suppressed < 15, `suppressed ${suppressed}`);
+  assert.equal(suppressed, server.server.stats.suppressedLines);
 });
