@@ -32,7 +32,16 @@ import { superviseWorkers, WORKER_INDEX_ENV, WORKER_PORT_ENV } from "./lib/serve
 /** Exit code for a configuration mistake (the one every entry uses). */
 export { EXIT_CONFIG };
 
-/** Runs the server CLI and resolves to the process exit code. */
+/**
+ * Runs the server CLI and resolves to the process exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@greeter/deno-grpc/main.ts";
+ *
+ * Deno.exit(await main(["--port", "0"]));
+ * ```
+ */
 export async function main(args: readonly string[]): Promise<number> {
   let config: ServerConfig;
   try {

@@ -1,6 +1,7 @@
 /**
- * `deno doc --lint` over the library entries, failing on every diagnostic
- * but two kinds that are not ours to fix:
+ * `deno doc --lint` over the library entries, plus a check that every
+ * exported function has an `@example`, failing on every diagnostic but two
+ * kinds that are not ours to fix:
  *
  * - `private-type-ref` to a type of a dependency (grpc-js, jose, logtape). Deno
  *   skips these for packages it loads by URL (denoland/deno#27364), but with
@@ -60,6 +61,33 @@ const kept = diagnostics.filter((block) => {
   if (dependencyRef !== null && DEPENDENCY_TYPES.has(dependencyRef[1])) return false;
   return !/-->\s+\S*lib\/shared\/generated\//.test(block);
 });
+
+// Every exported function shows how it is called.
+const docs = await new Deno.Command(Deno.execPath(), {
+  args: ["doc", "--json", ...entries],
+  cwd: root,
+  stdout: "piped",
+  stderr: "null",
+}).output();
+interface DocSymbol {
+  name: string;
+  declarations: { kind: string; jsDoc?: { tags?: { kind: string }[] } }[];
+}
+const json = JSON.parse(new TextDecoder().decode(docs.stdout)) as {
+  nodes: Record<string, { symbols: DocSymbol[] }>;
+};
+for (const [entry, { symbols }] of Object.entries(json.nodes)) {
+  for (const symbol of symbols) {
+    for (const declaration of symbol.declarations) {
+      const tags = declaration.jsDoc?.tags ?? [];
+      if (declaration.kind === "function" && !tags.some((tag) => tag.kind === "example")) {
+        kept.push(
+          `error[missing-example]: exported function ${symbol.name} has no @example\n  --> ${entry}`,
+        );
+      }
+    }
+  }
+}
 
 if (kept.length > 0) {
   console.error(kept.join("\n"));

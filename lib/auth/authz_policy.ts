@@ -80,6 +80,11 @@ const TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 scope-token characters
  *   names, `pkg.Service/Method`) lets typos in rule keys be refused
  * @returns the policy
  * @throws {PolicyError} naming the first problem
+ *
+ * @example
+ * ```ts
+ * const policy = parseAuthzPolicy(await Deno.readTextFile("authz.yaml"), { where: "authz.yaml" });
+ * ```
  */
 export function parseAuthzPolicy(
   text: string,
@@ -174,6 +179,12 @@ export type AuthzDecision =
 /**
  * Checks an identity against the rule for `path`. The refusal message names
  * the first missing scope or role, never the token.
+ *
+ * @example
+ * ```ts
+ * const decision = authorize(policy, "/helloworld.Greeter/SayHello", identityOf(claims));
+ * if (!decision.allowed) console.log(decision.message); // e.g. missing scope "greet"
+ * ```
  */
 export function authorize(policy: AuthzPolicy, path: string, identity: Identity): AuthzDecision {
   const rule = requirementFor(policy, path);
@@ -194,6 +205,12 @@ export function authorize(policy: AuthzPolicy, path: string, identity: Identity)
  *
  * @param claims verified token claims (`sub` is a non-blank string by then)
  * @param rolesClaim claim (or dotted path) holding roles @default "roles"
+ *
+ * @example
+ * ```ts
+ * const identity = identityOf({ sub: "alice", scope: "greet read", roles: ["admin"] });
+ * // { subject: "alice", scopes: ["greet", "read"], roles: ["admin"] }
+ * ```
  */
 export function identityOf(
   claims: Readonly<Record<string, unknown>>,

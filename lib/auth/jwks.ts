@@ -221,6 +221,13 @@ export interface FileKeySourceOptions {
 /**
  * Keys from a local file, read once by {@linkcode KeySource.ready}. Rotation
  * means a restart (use a JWKS URL to rotate without one).
+ *
+ * @example
+ * ```ts
+ * const keys = fileKeySource({ path: "/etc/greeter/issuer-public.jwks" });
+ * await keys.ready();
+ * const verifier = createTokenVerifier({ keys, issuer: "https://id.example", audience: "greeter" });
+ * ```
  */
 export function fileKeySource(options: FileKeySourceOptions): KeySource {
   const read = options.readTextFile ?? Deno.readTextFile;
@@ -313,7 +320,15 @@ export interface OidcKeySourceOptions extends RemoteKeySourceOptions {
   issuer: string;
 }
 
-/** Keys fetched from a JWKS URL and kept current; see the module doc. */
+/**
+ * Keys fetched from a JWKS URL and kept current; see the module doc.
+ *
+ * @example
+ * ```ts
+ * const keys = jwksUrlKeySource({ url: "https://id.example/jwks.json" });
+ * const verifier = createTokenVerifier({ keys, issuer: "https://id.example", audience: "greeter" });
+ * ```
+ */
 export function jwksUrlKeySource(options: JwksUrlKeySourceOptions): KeySource {
   const url = checkProviderUrl(options.url, "the JWKS URL");
   return remoteKeySource(options, `JWKS ${url.href}`, () => Promise.resolve(url));
@@ -322,6 +337,14 @@ export function jwksUrlKeySource(options: JwksUrlKeySourceOptions): KeySource {
 /**
  * Keys of an OpenID issuer: discovery (`issuer` must match exactly), then its
  * `jwks_uri`, kept current. Discovery is repeated only until it first works.
+ *
+ * @example
+ * ```ts
+ * const keys = oidcKeySource({ issuer: "https://id.example" });
+ * const verifier = createTokenVerifier({ keys, issuer: "https://id.example", audience: "greeter" });
+ * // ... serve; after the server has stopped:
+ * keys.close();
+ * ```
  */
 export function oidcKeySource(options: OidcKeySourceOptions): KeySource {
   const issuer = checkProviderUrl(options.issuer, "the OIDC issuer").href.replace(/\/$/, "");

@@ -148,6 +148,17 @@ export function clientCredentialsTokenSource(
  * shared by concurrent callers, replaced before it expires.
  *
  * @returns the provider, and `close()` for the source's HTTP client
+ *
+ * @example
+ * ```ts
+ * const provider = createClientCredentialsProvider({
+ *   issuer: "https://id.example",
+ *   clientId: "greeter-client",
+ *   clientSecret: Deno.env.get("CLIENT_SECRET")!,
+ *   scope: "greet",
+ * });
+ * using client = createGreeterClient({ target: "greeter.example:443", tls: { ca }, tokenProvider: provider });
+ * ```
  */
 export function createClientCredentialsProvider(
   options: ClientCredentialsOptions & { now?: () => number },

@@ -57,6 +57,14 @@ export interface LoadIdentityMaterialOptions {
  * the provider still publishes them.
  *
  * @throws {Error} when the JWKS cannot be fetched or the private keys do not parse
+ *
+ * @example
+ * ```ts
+ * const identity = await loadIdentityMaterial({
+ *   issuer: "https://id.example",
+ *   privateKeys: await Deno.readTextFile("test-issuer.private.jwks"),
+ * });
+ * ```
  */
 export async function loadIdentityMaterial(
   options: LoadIdentityMaterialOptions,

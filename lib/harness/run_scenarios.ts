@@ -197,6 +197,13 @@ export class ReportWriteError extends Error {
  * @param ctx the context from {@linkcode createScenarioContext}
  * @param options selection, timeout, progress callback
  * @throws {UnknownScenarioError} if `only` / `skip` name an unknown scenario
+ *
+ * @example
+ * ```ts
+ * await using ctx = createScenarioContext({ target: "localhost:50051", tls: { ca }, tokenProvider, secret });
+ * const report = await runScenarios(allScenarios(), ctx, { skip: ["health-check-serving-without-token"] });
+ * console.log(summaryLine(report));
+ * ```
  */
 export async function runScenarios(
   scenarios: readonly Scenario[],

@@ -47,6 +47,11 @@ export interface RunReport {
  * The final line: `N passed, M failed`, plus `, K skipped` when any were.
  *
  * @param report the run
+ *
+ * @example
+ * ```ts
+ * summaryLine({ passed: 58, failed: 1, skipped: 2 }); // "58 passed, 1 failed, 2 skipped"
+ * ```
  */
 export function summaryLine(report: Pick<RunReport, "passed" | "failed" | "skipped">): string {
   const line = `${report.passed} passed, ${report.failed} failed`;
@@ -57,6 +62,11 @@ export function summaryLine(report: Pick<RunReport, "passed" | "failed" | "skipp
  * Exit code of a run: 0 only when nothing failed (skips do not fail a run).
  *
  * @param report the run
+ *
+ * @example
+ * ```ts
+ * Deno.exit(exitCodeOf(await runScenarios(allScenarios(), ctx)));
+ * ```
  */
 export function exitCodeOf(report: Pick<RunReport, "failed">): number {
   return report.failed === 0 ? 0 : 1;

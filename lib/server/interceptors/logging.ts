@@ -94,7 +94,14 @@ const HEALTH_PREFIX = "/grpc.health.v1.Health/";
 const SUPPRESSED_LINE = "... {count} more {status} call lines like this suppressed in the last " +
   "{intervalMs} ms (details={details})";
 
-/** Creates the limiter the interceptor uses when none is given: summaries go to `logger`. */
+/**
+ * Creates the limiter the interceptor uses when none is given: summaries go to `logger`.
+ *
+ * @example
+ * ```ts
+ * const limiter = createCallLogLimiter(greeterLogger("server", "call"));
+ * ```
+ */
 export function createCallLogLimiter(logger: Logger): LogLimiter {
   return createLogLimiter({
     report: (summary) => logger.warn(SUPPRESSED_LINE, { ...summary }),
