@@ -55,6 +55,17 @@ const LEVELS: Record<LogLevel, string> = {
   fatal: "FTL",
 };
 
+/**
+ * Characters that make logtape's sanitizer change a string: control
+ * characters but tab, DEL and the C1 range; line breaks too in values (which
+ * escape them). A string without any is returned as it is, so a regular
+ * expression test replaces the sanitizer's loop over every character.
+ */
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const UNSAFE_IN_VALUE = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const UNSAFE_IN_TEXT = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/;
+
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
 
@@ -103,12 +114,14 @@ export function createTextFormatter(): TextFormatter {
       const part = parts[i];
       if (i % 2 === 0) {
         if (typeof part !== "string") return fallback(record);
-        message += sanitizeControlSequences(part);
+        message += UNSAFE_IN_TEXT.test(part) ? sanitizeControlSequences(part) : part;
         continue;
       }
       switch (typeof part) {
         case "string":
-          message += sanitizeControlSequences(part, { sgr: "escape", newlines: "escape" });
+          message += UNSAFE_IN_VALUE.test(part)
+            ? sanitizeControlSequences(part, { sgr: "escape", newlines: "escape" })
+            : part;
           break;
         case "number":
           message += Object.is(part, -0) ? "-0" : String(part);

@@ -21,13 +21,22 @@ function record(message: unknown[], extra: Partial<LogRecord> = {}): LogRecord {
   };
 }
 
+/** Every code point from 0 to 0xa0, so no unsafe one is missed by a fast path. */
+function controlCharacters(): string {
+  return Array.from({ length: 0xa1 }, (_, i) => String.fromCharCode(i)).join("");
+}
+
 const VALUES: [string, unknown][] = [
   ["a plain string", "/helloworld.Greeter/SayHello"],
   ["a string with a line break and a tab", "a\nb\tc\r"],
+  ["a string whose one control character is a line break", "a\nb"],
+  ["a string whose one control character is DEL", "a\u007fb"],
   ["a string with an SGR sequence", "\x1b[31mred\x1b[0m"],
   ["a string with C1 and DEL characters", "x\u0085y\u007fz"],
   ["an empty string", ""],
   ["non-ASCII text", "Grüße, 世界 🙂"],
+  ["a string with every C0 and C1 control character", controlCharacters()],
+  ["a string with Latin-1 letters next to the C1 range", "\u009f\u00a0é\u00ff"],
   ["an integer", 42],
   ["a fraction", 0.125],
   ["negative zero", -0],
@@ -52,6 +61,7 @@ for (const [what, value] of VALUES) {
 }
 
 const LITERALS: [string, string][] = [
+  ["every C0 and C1 control character", controlCharacters()],
   ["a line break", "first\nsecond"],
   ["an SGR sequence", "\x1b[1mbold\x1b[0m and \x1b[2m"],
   ["a bare escape", "esc \x1b here"],
