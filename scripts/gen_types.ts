@@ -9,6 +9,18 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { runEntry } from "../lib/cli/config_error.ts";
+import { readSettings, type SettingsTable, usageLines } from "../lib/cli/settings.ts";
+
+/** The script's settings (flags only). */
+export const GEN_TYPES_SETTINGS = {
+  check: {
+    flag: "check",
+    kind: "switch",
+    help: "write nothing; fail, naming the stale files, when the committed types are out of date",
+  },
+  help: { flag: "help", kind: "switch", help: "this text" },
+} as const satisfies SettingsTable;
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const target = `${root}lib/shared/generated`;
@@ -55,8 +67,14 @@ async function generate(outDir: string): Promise<Map<string, string>> {
   return files;
 }
 
-async function main(): Promise<number> {
-  const check = Deno.args.includes("--check");
+async function main(args: readonly string[]): Promise<number> {
+  const { check, help } = readSettings(GEN_TYPES_SETTINGS, args, {}).values;
+  if (help) {
+    console.log(
+      ["Usage: deno task gen:types [flags]", "", ...usageLines(GEN_TYPES_SETTINGS)].join("\n"),
+    );
+    return 0;
+  }
   const tmp = await Deno.makeTempDir({ prefix: "greeter-gen-" });
   try {
     const fresh = await generate(tmp);
@@ -91,4 +109,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await runEntry(() => main(Deno.args)));

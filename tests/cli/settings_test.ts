@@ -13,6 +13,7 @@ import { CLIENT_SETTINGS } from "../../lib/client/config.ts";
 import { SERVER_SETTINGS } from "../../lib/server/config.ts";
 import { LOG_SINK_SETTINGS } from "../../scripts/bench_log_sink.ts";
 import { STREAMS_MEMORY_SETTINGS } from "../../scripts/bench_streams_memory.ts";
+import { GEN_TYPES_SETTINGS } from "../../scripts/gen_types.ts";
 import {
   defaultText,
   envNames,
@@ -374,6 +375,7 @@ const COMMAND_TABLES: Record<string, SettingsTable> = {
   "the server-comparison scripts": COMPARE_SETTINGS,
   "the streams-memory script": STREAMS_MEMORY_SETTINGS,
   "the log-sink script": LOG_SINK_SETTINGS,
+  "the type generator": GEN_TYPES_SETTINGS,
 };
 
 for (const [command, table] of Object.entries(COMMAND_TABLES)) {
