@@ -234,6 +234,8 @@ export function readSettings<T extends SettingsTable, C extends string = string>
   }
   const commands: readonly string[] = options.commands ?? [];
   const given = new Map<string, string | [string, string]>();
+  /** The arguments each given flag was read from, to pass them on if they are not ours. */
+  const raw = new Map<string, string[]>();
   const rest: string[] = [];
   let command: C | undefined;
   const passThrough: readonly string[] = options.passThrough ?? [];
@@ -275,13 +277,18 @@ export function readSettings<T extends SettingsTable, C extends string = string>
       throw new ConfigError(`unknown flag --${name} (see --help)${suggest(name, byFlag.keys())}`);
     }
     const [key, setting] = entry;
+    const start = i;
+    const take = (value: string | [string, string]) => {
+      given.set(key, value);
+      raw.set(key, args.slice(start, i + 1));
+    };
     if (setting.kind === "switch") {
       if (inline !== undefined && inline !== "true" && inline !== "false") {
         throw new ConfigError(
           `--${name} takes no value or =true / =false, got ${JSON.stringify(inline)}`,
         );
       }
-      given.set(key, inline ?? "true");
+      take(inline ?? "true");
       continue;
     }
     const next = (): string | undefined => {
@@ -294,13 +301,25 @@ export function readSettings<T extends SettingsTable, C extends string = string>
       const first = inline ?? next();
       const second = first === undefined ? undefined : next();
       if (second === undefined) throw new ConfigError(`--${name} needs 2 values`);
-      given.set(key, [first!, second]);
+      take([first!, second]);
       continue;
     }
     const value = inline ?? next() ??
       (setting.kind === "string" || setting.kind === "path" ? setting.bareValue : undefined);
     if (value === undefined) throw new ConfigError(`--${name} needs a value`);
-    given.set(key, value);
+    take(value);
+  }
+  if (passingThrough()) {
+    // Flags of other subcommands given before the command word belong to it too.
+    const before: string[] = [];
+    for (const [key, tokens] of raw) {
+      const scope = table[key].commands;
+      if (scope !== undefined && !scope.includes(command!)) {
+        given.delete(key);
+        before.push(...tokens);
+      }
+    }
+    rest.unshift(...before);
   }
 
   const values: Record<string, unknown> = {};

@@ -324,6 +324,19 @@ Deno.test("settings reader passes a pass-through command's flags and arguments o
   assert.deepEqual(result.rest, ["--json", "out.json", "--list", "--pattern=unary", "-x", "y"]);
 });
 
+Deno.test("settings reader passes on a pass-through command's flags given before the command word", () => {
+  const table = {
+    ...TABLE,
+    json: { flag: "json", kind: "switch", commands: ["run"], help: "print JSON" },
+  } as const satisfies SettingsTable;
+  const options = { commands: ["run", "bench"], passThrough: ["bench"] };
+  const result = readSettings(table, ["--json", "--port=1", "bench", "--calls", "3"], {}, options);
+  assert.equal(result.values.json, false);
+  assert.equal(result.values.port, 1);
+  assert.deepEqual(result.rest, ["--json", "--calls", "3"]);
+  assert.equal(readSettings(table, ["--json", "run"], {}, options).values.json, true);
+});
+
 Deno.test("settings reader passes what follows -- on only where allowed", () => {
   assert.deepEqual(readSettings(TABLE, ["--", "--port"], {}, { allowRest: true }).rest, ["--port"]);
   assert.throws(() => readSettings(TABLE, ["--", "x"], {}), /unknown flag --/);
