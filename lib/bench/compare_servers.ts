@@ -293,7 +293,8 @@ export function compareUsage(script: string): string {
  * Reads a comparison script's flags against {@linkcode COMPARE_SETTINGS}.
  *
  * @param args `Deno.args`
- * @returns whether `--help` was asked for, and the options the flags set
+ * @returns whether `--help` was asked for, and the options the flags set (unset ones are
+ *   absent: {@linkcode compareServers} applies the defaults)
  * @throws {ConfigError} for an unknown flag or a bad value, naming it
  *
  * @example
@@ -304,12 +305,15 @@ export function compareUsage(script: string): string {
 export function scriptOptions(
   args: readonly string[],
 ): { help: boolean; options: Partial<CompareOptions> } {
-  const { values } = readSettings(COMPARE_SETTINGS, args, {});
-  const { help, cpuProfileDir, ...options } = values;
-  return {
-    help,
-    options: { ...options, ...(cpuProfileDir === undefined ? {} : { cpuProfileDir }) },
-  };
+  const { values, sources } = readSettings(COMPARE_SETTINGS, args, {});
+  // Only what the flags set: compareServers applies the table's defaults, and a
+  // script can tell "not given" (say, every pattern) from the default.
+  const options = Object.fromEntries(
+    Object.entries(values).filter(([key]) =>
+      key !== "help" && sources[key as keyof typeof COMPARE_SETTINGS] === "flag"
+    ),
+  ) as Partial<CompareOptions>;
+  return { help: values.help, options };
 }
 
 function cpuUs(stats: ServerStats): number {

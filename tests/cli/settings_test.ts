@@ -432,6 +432,7 @@ Deno.test("settings of the comparison scripts accept --duration 4s and a bare 4 
     pattern: "bidi",
   });
   assert.throws(() => scriptOptions(["--duration", "4x"]), ConfigError);
+  assert.deepEqual(scriptOptions([]).options, {}, "unset options are left to compareServers");
 });
 
 /** The cells of each Markdown table in the README's configuration section, in order. */
