@@ -167,40 +167,54 @@ async function supervise(
     return fail(error instanceof ConfigError ? error : new ConfigError((error as Error).message));
   }
   const root = new URL("./", import.meta.url).pathname;
-  return await superviseWorkers({
-    count: config.workers,
-    host: config.host,
-    port: config.port,
-    logger: log,
-    drain: signals.drain,
-    force: signals.force,
-    spawn: (index, port) =>
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-q",
-          `--config=${root}deno.json`,
-          // Workers run with the project's server permission set; its read
-          // list (the project) plus any configured file outside it.
-          "-P=server",
-          `--allow-read=${readList(config, root)}`,
-          new URL(import.meta.url).pathname,
-          ...args,
-        ],
-        // The port travels in the environment: flags win over it, so a worker
-        // started with `--port 0` would pick a port of its own.
-        env: { [WORKER_INDEX_ENV]: String(index), [WORKER_PORT_ENV]: String(port) },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "inherit",
-      }).spawn(),
-    onReady: (port) =>
-      log.info("{workers} workers listening on {host}:{port}, sharing the port", {
-        workers: config.workers,
-        host: config.host,
-        port,
-      }),
-  });
+  const run = () =>
+    superviseWorkers({
+      count: config.workers,
+      host: config.host,
+      port: config.port,
+      logger: log,
+      drain: signals.drain,
+      force: signals.force,
+      spawn: (index, port) =>
+        new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-q",
+            `--config=${root}deno.json`,
+            // Workers run with the project's server permission set; its read
+            // list (the project) plus any configured file outside it.
+            "-P=server",
+            `--allow-read=${readList(config, root)}`,
+            new URL(import.meta.url).pathname,
+            ...args,
+          ],
+          // The port travels in the environment: flags win over it, so a worker
+          // started with `--port 0` would pick a port of its own.
+          env: { [WORKER_INDEX_ENV]: String(index), [WORKER_PORT_ENV]: String(port) },
+          stdin: "null",
+          stdout: "piped",
+          stderr: "inherit",
+        }).spawn(),
+      onReady: (port) =>
+        log.info("{workers} workers listening on {host}:{port}, sharing the port", {
+          workers: config.workers,
+          host: config.host,
+          port,
+        }),
+    });
+  try {
+    return await run();
+  } catch (error) {
+    // Starting a worker needs the permission to run Deno (the `server` set has
+    // `deno` on the PATH); anything else is a bug.
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    return fail(
+      new ConfigError(
+        `GREETER_WORKERS=${config.workers} needs permission to run ${Deno.execPath()} ` +
+          `(deno task server allows "deno" on the PATH): ${error.message}`,
+      ),
+    );
+  }
 }
 
 /** The project and every file the configuration names, for a worker's `--allow-read`. */

@@ -67,6 +67,7 @@ export interface SuperviseOptions {
  *
  * @param options workers, address and seams
  * @returns 0 when every worker exited with 0, else 1
+ * @throws what `spawn` throws (no permission to run Deno), after stopping the workers it started
  *
  * @example
  * ```ts
@@ -78,7 +79,16 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
   // Port 0: hold a free port (SO_REUSEPORT too) until every worker listens on it.
   const holder = options.port === 0 ? await holdFreePort(host) : undefined;
   const port = holder?.port ?? options.port;
-  const children = Array.from({ length: count }, (_, i) => options.spawn(i, port));
+  const children: Deno.ChildProcess[] = [];
+  try {
+    for (let i = 0; i < count; i++) children.push(options.spawn(i, port));
+  } catch (error) {
+    // Leave no worker behind without its supervisor.
+    for (const child of children) child.kill("SIGKILL");
+    await Promise.all(children.map((child) => child.status));
+    await holder?.close();
+    throw error;
+  }
   let stopping = false;
   let failed = false;
   const stopAll = (signal: Deno.Signal) => {

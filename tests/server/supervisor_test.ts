@@ -117,6 +117,33 @@ Deno.test("two workers share one port, split the calls and drain as one server o
   }
 });
 
+Deno.test("GREETER_WORKERS without permission to run Deno is one line and exit code 2", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    // Like -P=server, without its permission to run deno.
+    args: [
+      "run",
+      "-q",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys=uid",
+      `--allow-write=${ROOT}certs,${ROOT}.greeter`,
+      MAIN,
+      "--port",
+      "0",
+    ],
+    cwd: ROOT,
+    env: { GREETER_WORKERS: "2", GREETER_ADMIN: "off", GREETER_LOG_LEVEL: "error" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stderr).trim();
+  assert.equal(code, 2, text);
+  assert.match(text, /^error: GREETER_WORKERS=2 needs permission to run .*deno/);
+  assert.equal(text.split("\n").length, 1, text);
+  assert.equal(new TextDecoder().decode(stdout), "");
+});
+
 Deno.test("GREETER_WORKERS=auto asks for one worker per core", () => {
   assert.equal(workerCount("auto", 16), 16);
   assert.equal(workerCount("auto", 2), 2);
