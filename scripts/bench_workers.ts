@@ -17,13 +17,14 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { median } from "../lib/bench/compare_servers.ts";
 import { openSeparateConnections } from "../lib/bench/connections.ts";
 import { runLoad } from "../lib/bench/load_runner.ts";
 import { createPatternCall } from "../lib/bench/bench_calls.ts";
 import { BENCH_ISSUER, benchTokenProvider } from "../lib/bench/bench_token_provider.ts";
+import { readScriptSettings } from "../lib/cli/script_settings.ts";
+import type { SettingsTable } from "../lib/cli/settings.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`, 100 on Linux). */
@@ -118,20 +119,38 @@ async function startServer(workers: number, secret: string): Promise<Server> {
   };
 }
 
+/** The script's settings (flags only). */
+export const WORKERS_SETTINGS = {
+  workers: {
+    flag: "workers",
+    kind: "int",
+    min: 1,
+    default: 2,
+    help: "workers of the second server",
+  },
+  rounds: {
+    flag: "rounds",
+    kind: "int",
+    min: 1,
+    default: 5,
+    help: "rounds; each drives both servers",
+  },
+  duration: {
+    flag: "duration",
+    kind: "duration",
+    default: 3000,
+    help: "measurement window per server and round, e.g. 3s or 500ms; a bare number is seconds",
+  },
+  concurrency: { flag: "concurrency", kind: "int", min: 1, default: 64, help: "calls in flight" },
+  channels: { flag: "channels", kind: "int", min: 1, default: 8, help: "connections per server" },
+  help: { flag: "help", kind: "switch", help: "this text" },
+} as const satisfies SettingsTable;
+
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      workers: { type: "string", default: "2" },
-      rounds: { type: "string", default: "5" },
-      duration: { type: "string", default: "3s" },
-      concurrency: { type: "string", default: "64" },
-      channels: { type: "string", default: "8" },
-    },
-  });
-  const n = Number(values.workers);
-  const rounds = Number(values.rounds);
-  const durationMs = Number(values.duration.replace(/s$/, "")) * 1000;
+  const values = readScriptSettings(WORKERS_SETTINGS, Deno.args, "deno task bench:workers [flags]");
+  const n = values.workers;
+  const rounds = values.rounds;
+  const durationMs = values.duration;
   const secret = `bench-secret-${crypto.randomUUID()}`;
   const servers = [await startServer(1, secret), await startServer(n, secret)];
   const ca = await Deno.readTextFile(`${ROOT}certs/ca.pem`);
@@ -139,7 +158,7 @@ if (import.meta.main) {
   const connections = servers.map((s) =>
     openSeparateConnections(
       { target: `localhost:${s.port}`, tls: { ca }, tokenProvider, deadlineMs: 10_000 },
-      Number(values.channels),
+      values.channels,
     )
   );
   const figures = servers.map(() => ({ callsPerSecond: [] as number[], cpuUs: [] as number[] }));
@@ -152,7 +171,7 @@ if (import.meta.main) {
       const before = treeCpuSeconds(servers[i].pid);
       const result = await runLoad({
         call: createPatternCall("unary", { connections: connections[i] }),
-        concurrency: Number(values.concurrency),
+        concurrency: values.concurrency,
         durationMs,
         warmupMs: 500,
       });

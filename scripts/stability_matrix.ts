@@ -20,8 +20,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { readScriptSettings } from "../lib/cli/script_settings.ts";
+import type { SettingsTable } from "../lib/cli/settings.ts";
 import { Child, type Ended } from "./stability/process.ts";
 import { FreezingProxy } from "./stability/proxy.ts";
 
@@ -30,28 +31,51 @@ const PEER = fileURLToPath(new URL("./stability/peer.mjs", import.meta.url));
 const CASES = ["a", "b", "c", "d", "e", "f", "g", "h"] as const;
 type CaseId = typeof CASES[number];
 
-const { values: flags } = parseArgs({
-  options: {
-    deno: { type: "string" },
-    quick: { type: "boolean", default: false },
-    only: { type: "string" },
-    connections: { type: "string" },
-    "rss-limit-mb": { type: "string", default: "3000" },
-    "log-dir": { type: "string" },
-    help: { type: "boolean", default: false },
+/** The matrix's settings (flags only). */
+const STABILITY_SETTINGS = {
+  deno: {
+    flag: "deno",
+    kind: "string",
+    valueName: "BINARY|VERSION",
+    defaultText: "the Deno running this script",
+    help: "Deno under test: a binary, or a version installed by .ci/run",
   },
-});
-if (flags.help) {
-  console.log(
-    "usage: stability_matrix.ts --deno BINARY|VERSION [--quick] [--only a,b,...] " +
-      "[--connections N] [--rss-limit-mb MB] [--log-dir DIR]",
-  );
-  Deno.exit(0);
-}
+  quick: { flag: "quick", kind: "switch", help: "smoke-test the paths in ~1-2 min" },
+  only: { flag: "only", kind: "list", help: `run only these cases (${CASES.join(", ")})` },
+  connections: {
+    flag: "connections",
+    kind: "int",
+    min: 1,
+    defaultText: "50000, 2000 with --quick",
+    help: "TLS connections of the churn case (h)",
+  },
+  "rss-limit-mb": {
+    flag: "rss-limit-mb",
+    kind: "int",
+    min: 1,
+    default: 3000,
+    valueName: "MB",
+    help: "stop the churn case when the server's RSS exceeds this",
+  },
+  "log-dir": {
+    flag: "log-dir",
+    kind: "path",
+    valueName: "DIR",
+    defaultText: "a new temporary directory",
+    help: "where every process's log goes",
+  },
+  help: { flag: "help", kind: "switch", help: "this text" },
+} as const satisfies SettingsTable;
+
+const flags = readScriptSettings(
+  STABILITY_SETTINGS,
+  Deno.args,
+  "deno task stability [--deno BINARY|VERSION] [flags]",
+);
 
 const DENO = resolveDeno(flags.deno);
 const QUICK = flags.quick;
-const ONLY = new Set((flags.only ?? CASES.join(",")).split(",") as CaseId[]);
+const ONLY = new Set((flags.only.length > 0 ? flags.only : CASES) as CaseId[]);
 for (const id of ONLY) {
   if (!CASES.includes(id)) {
     console.error(`--only: unknown case ${id}; cases are ${CASES.join(", ")}`);
@@ -79,8 +103,8 @@ const T = QUICK
     afterIdle: 270_000, // (b, c): the clients call again after this much idle
     connections: 50_000, // (h)
   };
-const CONNECTIONS = Number(flags.connections ?? T.connections);
-const RSS_LIMIT = Number(flags["rss-limit-mb"]) * 1e6;
+const CONNECTIONS = flags.connections ?? T.connections;
+const RSS_LIMIT = flags["rss-limit-mb"] * 1e6;
 
 interface Result {
   id: string;

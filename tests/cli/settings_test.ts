@@ -14,6 +14,7 @@ import { SERVER_SETTINGS } from "../../lib/server/config.ts";
 import { LOG_SINK_SETTINGS } from "../../scripts/bench_log_sink.ts";
 import { STREAMS_MEMORY_SETTINGS } from "../../scripts/bench_streams_memory.ts";
 import { GEN_TYPES_SETTINGS } from "../../scripts/gen_types.ts";
+import { WORKERS_SETTINGS } from "../../scripts/bench_workers.ts";
 import {
   defaultText,
   envNames,
@@ -389,6 +390,7 @@ const COMMAND_TABLES: Record<string, SettingsTable> = {
   "the streams-memory script": STREAMS_MEMORY_SETTINGS,
   "the log-sink script": LOG_SINK_SETTINGS,
   "the type generator": GEN_TYPES_SETTINGS,
+  "the workers bench": WORKERS_SETTINGS,
 };
 
 for (const [command, table] of Object.entries(COMMAND_TABLES)) {
