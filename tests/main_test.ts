@@ -276,3 +276,47 @@ Deno.test("under -P=server, a YAML policy is read and a typo in it stops start-u
     await Deno.remove(policy);
   }
 });
+
+/** `main.ts` under the server's own permission set, as `deno task server` runs it. */
+async function runUnderServerPermissions(env: Record<string, string>) {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", `--config=${ROOT}deno.json`, "-P=server", MAIN, "--port", "0"],
+    cwd: ROOT,
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "", ...env },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { code, stderr: new TextDecoder().decode(stderr).trimEnd() };
+}
+
+const OUTSIDE_PATHS: [string, string, RegExp][] = [
+  [
+    "reads certificates under /etc/greeter with the server's permission set",
+    "/etc/greeter/missing-cert.pem",
+    /^error: GREETER_TLS_CERT \/ --tls-cert: cannot read \/etc\/greeter\/missing-cert\.pem: no such file$/,
+  ],
+  [
+    "reads Kubernetes secrets under /var/run/secrets with the server's permission set",
+    "/var/run/secrets/greeter/missing-cert.pem",
+    /cannot read \/var\/run\/secrets\/greeter\/missing-cert\.pem: no such file$/,
+  ],
+  [
+    "names the exact command for a certificate anywhere else",
+    "/srv/elsewhere/cert.pem",
+    /^error: GREETER_TLS_CERT \/ --tls-cert: cannot read \/srv\/elsewhere\/cert\.pem: the server's permission set .* run "deno run -q -P=server --allow-read=\.,\/srv\/elsewhere main\.ts" from the project/,
+  ],
+];
+
+for (const [name, cert, expected] of OUTSIDE_PATHS) {
+  Deno.test(`server started as deno task server ${name}`, async () => {
+    const { code, stderr } = await runUnderServerPermissions({
+      GREETER_TLS_CERT: cert,
+      GREETER_TLS_KEY: cert.replace("cert", "key"),
+      GREETER_JWT_SECRET: SECRET,
+    });
+    assert.equal(code, 2, stderr);
+    assert.equal(stderr.split("\n").length, 1, stderr);
+    assert.match(stderr, expected);
+  });
+}

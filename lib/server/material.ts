@@ -322,10 +322,33 @@ async function readText(path: string, setting: string): Promise<string> {
   return await readFileOr(() => Deno.readTextFile(path), path, setting);
 }
 
+/**
+ * Where deployments keep certificates and secrets, readable under the server's
+ * permission set besides the project (keep in step with `deno.json`'s
+ * `permissions.server.read`): a directory of the operator's, Docker and
+ * Kubernetes secrets, and Let's Encrypt's certbot (whose `live/` links point
+ * into `archive/`).
+ */
+export const SECRET_DIRS: readonly string[] = [
+  "/etc/greeter",
+  "/run/secrets",
+  "/var/run/secrets",
+  "/etc/letsencrypt/live",
+  "/etc/letsencrypt/archive",
+];
+
 async function readFileOr<T>(read: () => Promise<T>, path: string, setting: string): Promise<T> {
   try {
     return await read();
   } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new ConfigError(
+        `${setting}: cannot read ${path}: the server's permission set (-P=server) reads only ` +
+          `the project and ${SECRET_DIRS.join(", ")}; move the file there, or run ` +
+          `"deno run -q -P=server --allow-read=.,${dirname(path)} main.ts" from the project ` +
+          "(a command-line --allow-read replaces the set's list, so repeat the project)",
+      );
+    }
     const reason = error instanceof Deno.errors.NotFound
       ? "no such file"
       : (error as Error).message;
