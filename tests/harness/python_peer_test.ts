@@ -19,6 +19,7 @@ import { allScenarios } from "../../lib/harness/scenarios/all_scenarios.ts";
 const secretSuite = () => allScenarios().filter((s) => s.group !== "identity");
 import { RPC_KINDS, STREAMING_RPC_KINDS } from "../../lib/shared/rpc_kinds.ts";
 import { AUTH_KINDS, BAD_NAMES } from "../fixtures/scenario_names.ts";
+import { PYTHON, pythonPeerTest } from "../_helpers/python_peer.ts";
 
 const PYTHON_SERVER = fileURLToPath(new URL("../interop/greeter_server.py", import.meta.url));
 const SECRET = "python-peer-secret-0123456789abcdef";
@@ -58,7 +59,7 @@ const TIMINGS = {
 };
 
 async function runAgainst(variant: string, dir: string, caCert: string): Promise<RunReport> {
-  const child = new Deno.Command("/usr/bin/python3", {
+  const child = new Deno.Command(PYTHON, {
     args: [
       PYTHON_SERVER,
       "--port",
@@ -104,41 +105,38 @@ async function runAgainst(variant: string, dir: string, caCert: string): Promise
   }
 }
 
-Deno.test("harness verdicts on the independent Python implementation and its broken variants", async (t) => {
-  const probe = await new Deno.Command("/usr/bin/python3", {
-    args: ["-c", "import grpc, google.protobuf, jwt"],
-    stderr: "null",
-  }).output().catch(() => ({ success: false }));
-  assert.ok(
-    probe.success,
-    "needs /usr/bin/python3 with Debian packages python3-grpcio python3-protobuf python3-jwt",
-  );
-  const dir = await Deno.makeTempDir();
-  try {
-    const pki = await generateDevPki();
-    await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
-    await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
-    await Deno.writeTextFile(`${dir}/secret`, SECRET);
-    // All variants at once: their slow scenarios (deadlines, expiry) overlap.
-    const reports = await Promise.all(CASES.map((c) => runAgainst(c.variant, dir, pki.caCert)));
-    for (const [i, c] of CASES.entries()) {
-      await t.step(
-        c.failing.length === 0
-          ? "the correct Python server passes every scenario"
-          : `the ${c.variant} Python variant fails exactly ${c.failing.length} scenario(s)`,
-        () => {
-          const report = reports[i];
-          const failed = report.results.filter((r) => r.verdict === "FAIL");
-          assert.deepEqual(
-            failed.map((r) => r.name).sort(),
-            [...c.failing].sort(),
-            failed.map((r) => `${r.name}: got ${r.got} (${r.detail ?? ""})`).join("\n"),
+Deno.test(
+  pythonPeerTest(
+    "harness verdicts on the independent Python implementation and its broken variants",
+    async (t) => {
+      const dir = await Deno.makeTempDir();
+      try {
+        const pki = await generateDevPki();
+        await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
+        await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
+        await Deno.writeTextFile(`${dir}/secret`, SECRET);
+        // All variants at once: their slow scenarios (deadlines, expiry) overlap.
+        const reports = await Promise.all(CASES.map((c) => runAgainst(c.variant, dir, pki.caCert)));
+        for (const [i, c] of CASES.entries()) {
+          await t.step(
+            c.failing.length === 0
+              ? "the correct Python server passes every scenario"
+              : `the ${c.variant} Python variant fails exactly ${c.failing.length} scenario(s)`,
+            () => {
+              const report = reports[i];
+              const failed = report.results.filter((r) => r.verdict === "FAIL");
+              assert.deepEqual(
+                failed.map((r) => r.name).sort(),
+                [...c.failing].sort(),
+                failed.map((r) => `${r.name}: got ${r.got} (${r.detail ?? ""})`).join("\n"),
+              );
+              assert.equal(report.skipped, 0);
+            },
           );
-          assert.equal(report.skipped, 0);
-        },
-      );
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+        }
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  ),
+);

@@ -9,10 +9,10 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { PYTHON, pythonPeerTest } from "../_helpers/python_peer.ts";
 import { startTestServer } from "../_helpers/test_server.ts";
 import { TEST_AUDIENCE, TEST_ISSUER } from "../_helpers/tokens.ts";
 
-const PYTHON = "/usr/bin/python3";
 const PYTHON_CLIENT = fileURLToPath(new URL("../interop/greeter_client.py", import.meta.url));
 const NODE_CLIENT = fileURLToPath(new URL("../interop/node_tls_client.mjs", import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -77,40 +77,40 @@ function hexSecret(): Uint8Array {
   );
 }
 
-Deno.test("the independent Python client passes every conformance case against the server", async () => {
-  await requireTool(
-    PYTHON,
-    ["-c", "import grpc, jwt"],
-    "python3-grpcio python3-protobuf python3-jwt",
-  );
-  // Tolerance 0 lets the client's opt-in expiry case (a 1 s token on an idle bidi) end quickly.
-  await using server = await startTestServer({
-    auth: { secret: hexSecret(), clockToleranceSeconds: 0 },
-  });
-  await using files = await materialDir(server.pki.caCert, server.secret);
-  const output = await run(PYTHON, [
-    PYTHON_CLIENT,
-    "--target",
-    `localhost:${server.port}`,
-    "--ca",
-    files.ca,
-    "--secret-file",
-    files.secret,
-    "--issuer",
-    TEST_ISSUER,
-    "--audience",
-    TEST_AUDIENCE,
-    "--expiry-check",
-    "5",
-  ]);
-  const failing = output.stdout.split("\n").filter((line) => line.endsWith("FAIL"));
-  assert.deepEqual(failing, [], `failing cases:\n${output.stdout}\n${output.stderr}`);
-  const summary = /^(\d+) passed, (\d+) failed$/m.exec(output.stdout);
-  assert.ok(summary, `no summary line:\n${output.stdout}\n${output.stderr}`);
-  assert.equal(summary[2], "0");
-  assert.ok(Number(summary[1]) >= 70, `only ${summary[1]} cases ran`);
-  assert.equal(output.code, 0, output.stderr);
-});
+Deno.test(
+  pythonPeerTest(
+    "the independent Python client passes every conformance case against the server",
+    async () => {
+      // Tolerance 0 lets the client's opt-in expiry case (a 1 s token on an idle bidi) end quickly.
+      await using server = await startTestServer({
+        auth: { secret: hexSecret(), clockToleranceSeconds: 0 },
+      });
+      await using files = await materialDir(server.pki.caCert, server.secret);
+      const output = await run(PYTHON, [
+        PYTHON_CLIENT,
+        "--target",
+        `localhost:${server.port}`,
+        "--ca",
+        files.ca,
+        "--secret-file",
+        files.secret,
+        "--issuer",
+        TEST_ISSUER,
+        "--audience",
+        TEST_AUDIENCE,
+        "--expiry-check",
+        "5",
+      ]);
+      const failing = output.stdout.split("\n").filter((line) => line.endsWith("FAIL"));
+      assert.deepEqual(failing, [], `failing cases:\n${output.stdout}\n${output.stderr}`);
+      const summary = /^(\d+) passed, (\d+) failed$/m.exec(output.stdout);
+      assert.ok(summary, `no summary line:\n${output.stdout}\n${output.stderr}`);
+      assert.equal(summary[2], "0");
+      assert.ok(Number(summary[1]) >= 70, `only ${summary[1]} cases ran`);
+      assert.equal(output.code, 0, output.stderr);
+    },
+  ),
+);
 
 Deno.test("a Node.js client completes a TLS call while GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names the system bundle", async (t) => {
   // The trap only springs if the server process itself sees the variable.
@@ -149,3 +149,39 @@ Deno.test("a Node.js client completes a TLS call while GRPC_DEFAULT_SSL_ROOTS_FI
     },
   );
 });
+
+const PEER_CASES: [string, string | undefined, boolean, "runs" | "skips" | "fails"][] = [
+  ["runs where the Python packages are installed", undefined, false, "runs"],
+  [
+    "is skipped, naming the packages, on a developer machine without them",
+    "needs X",
+    false,
+    "skips",
+  ],
+  ["fails in CI without them", "needs X", true, "fails"],
+];
+
+for (const [name, missing, ci, expected] of PEER_CASES) {
+  Deno.test(`a Python interop test ${name}`, async () => {
+    let ran = false;
+    const definition = pythonPeerTest(
+      "peer",
+      () => {
+        ran = true;
+        return Promise.resolve();
+      },
+      missing,
+      ci,
+    );
+    assert.equal(definition.ignore === true, expected === "skips");
+    if (expected === "skips") assert.match(definition.name, /SKIPPED: needs X \(required in CI\)$/);
+    if (expected === "skips") return;
+    const outcome = await new Promise((resolve) => resolve(definition.fn!({} as Deno.TestContext)))
+      .then(
+        () => "runs",
+        () => "fails",
+      );
+    assert.equal(outcome, expected);
+    assert.equal(ran, expected === "runs");
+  });
+}
