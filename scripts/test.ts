@@ -15,15 +15,28 @@
 export const TEST_KNOBS: readonly string[] = ["GREETER_REQUIRE_NGINX", "GREETER_NGINX"];
 
 /**
+ * Set for every run, whatever the caller has: the TLS trap test
+ * (`tests/server/interop_test.ts`) proves the server immune to grpc-js's
+ * default roots, so the trap must be armed (the system bundle, as many
+ * machines set it).
+ */
+export const TEST_SETTINGS: Readonly<Record<string, string>> = {
+  GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: "/etc/ssl/certs/ca-certificates.crt",
+};
+
+/**
  * The environment the test run gets: `env` without `GREETER_*` and `GRPC_*`
- * (any case), except {@linkcode TEST_KNOBS}.
+ * (any case), except {@linkcode TEST_KNOBS}, plus {@linkcode TEST_SETTINGS}.
  */
 export function testEnv(env: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(env).filter(([name]) =>
-      TEST_KNOBS.includes(name) || !/^(GREETER|GRPC)_/i.test(name)
+  return {
+    ...Object.fromEntries(
+      Object.entries(env).filter(([name]) =>
+        TEST_KNOBS.includes(name) || !/^(GREETER|GRPC)_/i.test(name)
+      ),
     ),
-  );
+    ...TEST_SETTINGS,
+  };
 }
 
 if (import.meta.main) {

@@ -10,6 +10,7 @@ Deno.test("deno task test runs the tests without the caller's GREETER_* and GRPC
     GREETER_JWT_ISSUER: "someone-else",
     GREETER_ADMIN_PORT: "9464",
     GRPC_TRACE: "all",
+    GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: "/somewhere/else.pem",
     grpc_verbosity: "DEBUG",
     GREETER_REQUIRE_NGINX: "1",
     GREETER_NGINX: "/opt/nginx",
@@ -20,5 +21,6 @@ Deno.test("deno task test runs the tests without the caller's GREETER_* and GRPC
     CI: "true",
     GREETER_REQUIRE_NGINX: "1",
     GREETER_NGINX: "/opt/nginx",
+    GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: "/etc/ssl/certs/ca-certificates.crt",
   });
 });
