@@ -21,7 +21,11 @@ import {
   createInterceptorChain,
 } from "./interceptors/interceptor_chain.ts";
 import { type CallStats, createCallLogLimiter } from "./interceptors/logging.ts";
-import { logUnroutedCalls, polyfillHttp2Constants } from "./grpc_js_answers.ts";
+import {
+  logUnroutedCalls,
+  polyfillHttp2Constants,
+  refuseRepeatedHeaders,
+} from "./grpc_js_answers.ts";
 import { greeterLogger } from "../shared/log.ts";
 import { createServerMetrics, type ServerMetrics } from "./metrics.ts";
 import { type RunningAdminServer, startAdminServer } from "./admin_server.ts";
@@ -295,6 +299,8 @@ export async function startGreeterServer(
         } else resolve(bound);
       });
     });
+  // Two authorization headers must be refused, not read as the first one.
+  refuseRepeatedHeaders(server);
   let adminServer: RunningAdminServer | undefined;
   if (admin !== null) {
     try {

@@ -75,3 +75,57 @@ export function logUnroutedCalls(
   };
   return true;
 }
+
+/** Request headers that must arrive once; a repeat makes the call ambiguous. */
+export const SINGLE_VALUE_HEADERS: readonly string[] = ["authorization"];
+
+type StreamListener = (
+  stream: unknown,
+  headers: Record<string, string | string[] | undefined>,
+  flags: number,
+  rawHeaders: string[],
+) => void;
+
+/**
+ * Makes a repeated `authorization` header visible to the interceptors. The
+ * HTTP/2 layer (Node's and Deno's `node:http2`) keeps only the first value of
+ * such a header, so a request carrying two tokens reached the auth
+ * interceptor with one, while a proxy that reads the last one would have seen
+ * the other. This puts every value back (from the stream's raw headers) before
+ * grpc-js builds the call's metadata, so the auth interceptor sees more than
+ * one value and refuses the call (`UNAUTHENTICATED`, "malformed").
+ *
+ * Call it once the server is bound (grpc-js creates its HTTP/2 servers in
+ * `bindAsync`); it reaches them through grpc-js's private `http2Servers` map
+ * and returns how many it hooked (0 if a grpc-js upgrade renamed it: a test
+ * notices). Cost per call: one pass over the raw header list, no allocation
+ * unless a header repeats.
+ */
+export function refuseRepeatedHeaders(
+  server: grpc.Server,
+  names: readonly string[] = SINGLE_VALUE_HEADERS,
+): number {
+  const servers = (server as unknown as { http2Servers?: Map<unknown, unknown> }).http2Servers;
+  if (!(servers instanceof Map)) return 0;
+  const restore: StreamListener = (_stream, headers, _flags, rawHeaders) => {
+    if (!Array.isArray(rawHeaders)) return;
+    for (const name of names) {
+      let seen = 0;
+      for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i] === name) seen++;
+      if (seen < 2) continue;
+      const values: string[] = [];
+      for (let i = 0; i < rawHeaders.length; i += 2) {
+        if (rawHeaders[i] === name) values.push(rawHeaders[i + 1]);
+      }
+      headers[name] = values;
+    }
+  };
+  let hooked = 0;
+  for (const http2Server of servers.keys()) {
+    const target = http2Server as { prependListener?: (event: string, l: StreamListener) => void };
+    if (typeof target.prependListener !== "function") continue;
+    target.prependListener("stream", restore);
+    hooked++;
+  }
+  return hooked;
+}

@@ -187,3 +187,76 @@ Deno.test("calls grpc-js answers alone get the right answer and a true log line"
     });
   }
 });
+
+/** An HPACK integer with an `prefixBits`-bit prefix (RFC 7541 5.1). */
+function hpackInt(n: number, prefixBits: number): number[] {
+  const max = (1 << prefixBits) - 1;
+  if (n < max) return [n];
+  const out = [max];
+  for (n -= max; n >= 128; n = Math.floor(n / 128)) out.push((n % 128) + 128);
+  out.push(n);
+  return out;
+}
+
+/** Headers as HPACK literals without indexing, so any header may repeat. */
+function hpackBlock(headers: [string, string][]): Uint8Array {
+  const bytes: number[] = [];
+  for (const [name, value] of headers) {
+    const n = new TextEncoder().encode(name);
+    const v = new TextEncoder().encode(value);
+    bytes.push(0x00, ...hpackInt(n.length, 7), ...n, ...hpackInt(v.length, 7), ...v);
+  }
+  return new Uint8Array(bytes);
+}
+
+function h2Frame(type: number, flags: number, stream: number, payload: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(9 + payload.length);
+  new DataView(frame.buffer).setUint32(0, payload.length << 8 | type);
+  frame[4] = flags;
+  new DataView(frame.buffer).setUint32(5, stream);
+  frame.set(payload, 9);
+  return frame;
+}
+
+Deno.test("a call with two authorization headers is refused, whichever token comes first", async (t) => {
+  await using logs = await recordLogs();
+  await using server = await startTestServer();
+  const good = await server.token();
+  const cases: [string, string, string][] = [
+    ["a valid token then a bad one", `Bearer ${good}`, "Bearer not-a-token"],
+    ["a bad token then a valid one", "Bearer not-a-token", `Bearer ${good}`],
+    ["the same valid token twice", `Bearer ${good}`, `Bearer ${good}`],
+  ];
+  for (const [name, first, second] of cases) {
+    await t.step(`${name}: UNAUTHENTICATED`, async () => {
+      logs.records.splice(0);
+      const conn = await Deno.connectTls({
+        hostname: "localhost",
+        port: server.port,
+        caCerts: [server.pki.caCert],
+        alpnProtocols: ["h2"],
+      });
+      try {
+        const block = hpackBlock([
+          [":method", "POST"],
+          [":scheme", "https"],
+          [":path", SAY_HELLO],
+          [":authority", `localhost:${server.port}`],
+          ["content-type", "application/grpc"],
+          ["te", "trailers"],
+          ["authorization", first],
+          ["authorization", second],
+        ]);
+        await conn.write(new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+        await conn.write(h2Frame(0x4, 0, 0, new Uint8Array())); // SETTINGS
+        await conn.write(h2Frame(0x1, 0x4, 1, block)); // HEADERS, END_HEADERS
+        await conn.write(h2Frame(0x0, 0x1, 1, encodeHelloRequest({ name: "dup", count: 0 })));
+        const line = await lineFor(logs.records, SAY_HELLO);
+        assert.equal(line.properties.status, "UNAUTHENTICATED", renderMessage(line));
+        assert.equal(line.properties.details, "malformed bearer token");
+      } finally {
+        conn.close();
+      }
+    });
+  }
+});
