@@ -1,58 +1,12 @@
 /**
- * Shared moves of the scenarios: run one call of a given RPC kind, and turn
- * "a call that should fail with X" into an outcome.
+ * Shared moves of the scenarios: turn "a call that should fail with X" into
+ * an outcome.
  *
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
-import {
-  type GreeterCallOptions,
-  type GreeterConnection,
-  statusName,
-  statusOf,
-} from "../../client/greeter_client.ts";
-import type { RpcKind } from "../../shared/rpc_kinds.ts";
+import { statusName, statusOf } from "../../client/greeter_client.ts";
 import type { ScenarioOutcome } from "./scenario.ts";
-
-/**
- * Makes one call of `kind` carrying `names` (unary and server-stream use
- * the first) and resolves with the reply messages, or rejects with the call's
- * error.
- */
-export async function callKind(
-  connection: GreeterConnection,
-  kind: RpcKind,
-  names: readonly string[],
-  options: GreeterCallOptions = {},
-): Promise<string[]> {
-  switch (kind) {
-    case "unary":
-      return [(await connection.sayHello({ name: names[0] }, options)).message];
-    case "server-stream": {
-      const replies: string[] = [];
-      for await (const reply of connection.sayHelloStream({ name: names[0], count: 2 }, options)) {
-        replies.push(reply.message);
-      }
-      return replies;
-    }
-    case "client-stream":
-      return [
-        (await connection.sayHelloClientStream(names.map((name) => ({ name })), options)).message,
-      ];
-    case "bidi": {
-      const call = connection.sayHelloBidirectional(options);
-      try {
-        for (const name of names) await call.send({ name });
-        call.end();
-      } catch {
-        // The stream already failed; its status says why.
-      }
-      const replies: string[] = [];
-      for await (const reply of call) replies.push(reply.message);
-      return replies;
-    }
-  }
-}
 
 /**
  * Runs `call` and judges it against the expected status name.

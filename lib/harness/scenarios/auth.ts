@@ -12,7 +12,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { RPC_KINDS } from "../../shared/rpc_kinds.ts";
-import { authorization, callKind, expectStatus } from "./_calls.ts";
+import { callKind } from "../../client/call_kind.ts";
+import { authorization, expectStatus } from "./_calls.ts";
 import type { Scenario, ScenarioContext, ScenarioNeed } from "./scenario.ts";
 
 interface BadToken {
@@ -89,7 +90,7 @@ export function authScenarios(): Scenario[] {
           : authorization(new grpc.Metadata(), header);
         return await expectStatus(
           "UNAUTHENTICATED",
-          () => callKind(ctx.bare, rpcKind, ["Ada"], { metadata }),
+          () => callKind(ctx.bare, rpcKind, ["Ada"], { metadata, count: 2 }),
         );
       },
     }))

@@ -11,7 +11,8 @@
  */
 import { MAX_NAME_CHARS } from "../../shared/defaults.ts";
 import { RPC_KINDS } from "../../shared/rpc_kinds.ts";
-import { callKind, expectStatus } from "./_calls.ts";
+import { callKind } from "../../client/call_kind.ts";
+import { expectStatus } from "./_calls.ts";
 import type { Scenario } from "./scenario.ts";
 
 const BAD_NAMES: readonly { kind: string; name: string }[] = [
@@ -29,7 +30,8 @@ export function validationScenarios(): Scenario[] {
       expected: "INVALID_ARGUMENT",
       needs: ["token"],
       run: (ctx) =>
-        expectStatus("INVALID_ARGUMENT", () => callKind(ctx.client!, rpcKind, [name, "Ada"])),
+        expectStatus("INVALID_ARGUMENT", () =>
+          callKind(ctx.client!, rpcKind, [name, "Ada"], { count: 2 })),
     }))
   );
 }
