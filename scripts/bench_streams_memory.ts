@@ -1,182 +1,22 @@
 /**
- * Server memory with many open bidi streams: the full-stack server runs in
- * its own process (see `bench_server.ts`, which reports `Deno.memoryUsage()`
- * from inside it after a forced full GC); this process opens `--streams`
- * concurrent `SayHelloBidirectional` calls over `--channels` long-lived
- * connections, does one ping-pong on each so every stream is really open on
- * the server, holds them, then ends them all and waits for their OK status.
- * That cycle repeats `--cycles` times on the same connections.
+ * Server memory with many open bidi streams, cycle after cycle
+ * (`lib/bench/streams_memory.ts`).
  *
- * Printed per cycle: RSS and heap before, while all streams are open, and
- * after they closed. "No growth after close" means the after-figures stay
- * flat from cycle to cycle. Connections are kept open across cycles on
- * purpose: Deno's HTTP/2 server keeps about 33 KB per connection that was
- * opened and closed (a known runtime issue), which long-lived channels avoid.
- *
- *   deno run -A scripts/bench_streams_memory.ts [--streams 1000] [--channels 4] [--cycles 3]
- *     [--hold 2s]   (--help lists them)
+ *   deno task bench:memory [--streams 1000] [--channels 4] [--cycles 3] [--hold 2s]
+ *     (--help lists them)
  *
  * @module
  */
 import { runEntry } from "../lib/cli/config_error.ts";
-import { readSettings, type SettingsTable, usageLines } from "../lib/cli/settings.ts";
-import { generateDevPki } from "../lib/shared/dev_certs.ts";
-import type { BidiCall, GreeterConnection } from "../lib/client/greeter_client.ts";
-import { openSeparateConnections } from "../lib/bench/connections.ts";
-import {
-  BENCH_AUDIENCE,
-  BENCH_ISSUER,
-  benchTokenProvider,
-} from "../lib/bench/bench_token_provider.ts";
-import { spawnBenchServer } from "../lib/bench/spawn_bench_server.ts";
-import type { ServerStats } from "../lib/bench/variant_server.ts";
-
-/** The script's settings (flags only); the defaults of {@linkcode StreamsMemoryOptions} too. */
-export const STREAMS_MEMORY_SETTINGS = {
-  streams: { flag: "streams", kind: "int", min: 1, default: 1000, help: "streams open at once" },
-  channels: {
-    flag: "channels",
-    kind: "int",
-    min: 1,
-    default: 4,
-    help: "connections they are spread over (at most 1000 streams each)",
-  },
-  cycles: { flag: "cycles", kind: "int", min: 1, default: 3, help: "open-hold-close cycles" },
-  holdMs: {
-    flag: "hold",
-    kind: "duration",
-    minMs: 0,
-    default: 2000,
-    help: "how long the streams are held open, e.g. 2s or 500ms; a bare number is seconds",
-  },
-  help: { flag: "help", kind: "switch", help: "this text" },
-} as const satisfies SettingsTable;
-
-/** Settings of one run. */
-export interface StreamsMemoryOptions {
-  /** Streams open at once. @default 1000 */
-  streams?: number;
-  /** Connections they are spread over (the server allows 1000 streams per connection). @default 4 */
-  channels?: number;
-  /** Open-hold-close cycles. @default 3 */
-  cycles?: number;
-  /** How long the streams are held open, ms. @default 2000 */
-  holdMs?: number;
-}
-
-/** Memory of the server at the three points of one cycle. */
-export interface CycleMemory {
-  /** Before the streams open. */
-  before: ServerStats;
-  /** While all streams are open. */
-  during: ServerStats;
-  /** After all streams have closed. */
-  after: ServerStats;
-}
-
-/**
- * Runs the cycles and prints a table.
- *
- * @param options streams, connections, cycles
- * @returns the memory figures of each cycle
- */
-export async function measureStreamsMemory(
-  options: StreamsMemoryOptions = {},
-): Promise<CycleMemory[]> {
-  const defaults = STREAMS_MEMORY_SETTINGS;
-  const streams = options.streams ?? defaults.streams.default;
-  const channels = options.channels ?? defaults.channels.default;
-  const cycles = options.cycles ?? defaults.cycles.default;
-  const pki = await generateDevPki();
-  const secret = `bench-secret-${crypto.randomUUID()}`;
-  await using server = await spawnBenchServer({
-    variant: "full",
-    cert: pki.serverCert,
-    key: pki.serverKey,
-    secret,
-    issuer: BENCH_ISSUER,
-    audience: BENCH_AUDIENCE,
-    logLevel: "info",
-  });
-  const tokenProvider = benchTokenProvider(secret);
-  const connections: GreeterConnection[] = openSeparateConnections({
-    target: `localhost:${server.port}`,
-    tls: { ca: pki.caCert },
-    tokenProvider,
-    deadlineMs: 120_000,
-  }, channels);
-  const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
-  const figures: CycleMemory[] = [];
-  try {
-    // Connect and warm up (TLS, JIT, first allocations) before the first "before".
-    await Promise.all(connections.map((c) => c.sayHello({ name: "warm-up" })));
-    console.log(
-      `# ${streams} concurrent bidi streams over ${channels} connections, ${cycles} cycles ` +
-        `(server RSS / heap used after a full GC)`,
-    );
-    for (let cycle = 1; cycle <= cycles; cycle++) {
-      const before = await server.gcStats();
-      const calls: BidiCall[] = [];
-      for (let i = 0; i < streams; i++) {
-        calls.push(connections[i % channels].sayHelloBidirectional());
-      }
-      // One ping-pong each: the server now holds every stream with a handler running.
-      await Promise.all(calls.map(async (call, i) => {
-        await call.send({ name: `stream-${i}` });
-        const reply = await call.next();
-        if (reply === undefined) throw new Error(`stream ${i} ended early`);
-      }));
-      await new Promise((resolve) =>
-        setTimeout(resolve, options.holdMs ?? defaults.holdMs.default)
-      );
-      const during = await server.gcStats();
-      const statuses = await Promise.all(calls.map(async (call) => {
-        call.end();
-        while ((await call.next()) !== undefined);
-        return (await call.status).code;
-      }));
-      const failed = statuses.filter((code) => code !== 0).length;
-      if (failed > 0) throw new Error(`${failed} streams did not end OK`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const after = await server.gcStats();
-      figures.push({ before, during, after });
-      console.log(
-        `cycle ${cycle}: RSS ${mb(before.rss)} -> ${mb(during.rss)} open -> ${
-          mb(after.rss)
-        } closed | heap ${mb(before.heapUsed)} -> ${mb(during.heapUsed)} -> ${
-          mb(after.heapUsed)
-        } | per open stream: ${
-          ((during.heapUsed - before.heapUsed) / streams / 1024).toFixed(1)
-        } KB heap, ${((during.rss - before.rss) / streams / 1024).toFixed(1)} KB RSS`,
-      );
-    }
-  } finally {
-    for (const connection of connections) connection.close();
-  }
-  const first = figures[0].after;
-  const last = figures[figures.length - 1].after;
-  console.log(
-    `after close, cycle 1 -> ${cycles}: RSS ${mb(first.rss)} -> ${mb(last.rss)} (${
-      mb(last.rss - first.rss)
-    }), heap ${mb(first.heapUsed)} -> ${mb(last.heapUsed)} (${mb(last.heapUsed - first.heapUsed)})`,
-  );
-  return figures;
-}
+import { readSettings } from "../lib/cli/settings.ts";
+import { scriptUsage, STREAMS_MEMORY_SETTINGS } from "../lib/bench/script_settings.ts";
+import { measureStreamsMemory } from "../lib/bench/streams_memory.ts";
 
 if (import.meta.main) {
   Deno.exitCode = await runEntry(async () => {
     const { values: { help, ...options } } = readSettings(STREAMS_MEMORY_SETTINGS, Deno.args, {});
     if (help) {
-      console.log(
-        [
-          "Usage: deno run -A scripts/bench_streams_memory.ts [flags]",
-          "",
-          ...usageLines(
-            STREAMS_MEMORY_SETTINGS,
-          ),
-        ].join("\n"),
-      );
-      return;
+      return void console.log(scriptUsage("deno task bench:memory", STREAMS_MEMORY_SETTINGS));
     }
     await measureStreamsMemory(options);
   });

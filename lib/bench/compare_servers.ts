@@ -15,11 +15,12 @@
  * @module
  */
 import { generateDevPki } from "../shared/dev_certs.ts";
-import { RPC_KINDS, type RpcKind } from "../shared/rpc_kinds.ts";
-import { readSettings, type SettingsTable, usageLines } from "../cli/settings.ts";
+import type { RpcKind } from "../shared/rpc_kinds.ts";
 import type { GreeterConnection } from "../client/greeter_client.ts";
 import { openSeparateConnections } from "./connections.ts";
 import { runLoad } from "./load_runner.ts";
+import { median } from "./median.ts";
+import { COMPARE_SETTINGS } from "./script_settings.ts";
 import { createPatternCall } from "./bench_calls.ts";
 import {
   BENCH_AUDIENCE,
@@ -74,6 +75,8 @@ export interface CompareOptions {
   messages?: number;
   /** Write a CPU profile of each server process into this directory. */
   cpuProfileDir?: string;
+  /** Where the progress lines (settings, one per round, the medians) go. @default console.log */
+  print?: (line: string) => void;
 }
 
 /** Figures of one variant in one round. */
@@ -101,7 +104,8 @@ export interface Comparison {
 }
 
 /**
- * Runs the comparison and prints one line per round and a summary.
+ * Runs the comparison and prints its settings, one line per round and the
+ * median ratios.
  *
  * @param options variants, rounds and load shape
  * @returns every figure and the median ratios
@@ -109,6 +113,7 @@ export interface Comparison {
 export async function compareServers(options: CompareOptions): Promise<Comparison> {
   const rounds = options.rounds ?? COMPARE_SETTINGS.rounds.default;
   const pattern = options.pattern ?? COMPARE_SETTINGS.pattern.default;
+  const print = options.print ?? console.log;
   const pki = await generateDevPki();
   const secret = `bench-secret-${crypto.randomUUID()}`;
   const pairs = await Promise.all(
@@ -141,7 +146,7 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
   }, channels ${options.channels ?? COMPARE_SETTINGS.channels.default}, ${
     (options.durationMs ?? COMPARE_SETTINGS.durationMs.default) / 1000
   } s per run, ${rounds} rounds`;
-  console.log(`# ${options.variants.map((v) => v.name).join(" vs ")} (${settings})`);
+  print(`# ${options.variants.map((v) => v.name).join(" vs ")} (${settings})`);
   try {
     for (let round = 0; round < rounds; round++) {
       const order = options.variants.map((_, i) => (i + round) % options.variants.length);
@@ -169,7 +174,7 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
         });
       }
       const base = figures[options.variants[0].name][round];
-      console.log(
+      print(
         `round ${round + 1}: ` + options.variants.map((v) => {
           const f = figures[v.name][round];
           return `${v.name} ${f.callsPerSecond.toFixed(0)}/s ${
@@ -203,7 +208,7 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
     medianCpuRatio[v.name] = median(
       mine.map((f, r) => f.serverCpuUsPerCall / baseline[r].serverCpuUsPerCall),
     );
-    console.log(
+    print(
       `median ${v.name}/${options.variants[0].name}: calls/s x${
         medianThroughputRatio[v.name].toFixed(3)
       }, server CPU per call x${medianCpuRatio[v.name].toFixed(3)} ` +
@@ -215,105 +220,6 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
     );
   }
   return { rounds: figures, medianThroughputRatio, medianCpuRatio, medianMessagesRatio };
-}
-
-/**
- * The middle value (mean of the two middle ones for an even count).
- *
- * @param values numbers, in any order
- * @returns the median, or NaN for none
- */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/**
- * The settings every server-comparison script shares (flags only). Parsing,
- * validation and {@linkcode compareUsage} come from this one table.
- */
-export const COMPARE_SETTINGS = {
-  rounds: {
-    flag: "rounds",
-    kind: "int",
-    min: 1,
-    default: 5,
-    help: "rounds; each measures every variant once",
-  },
-  durationMs: {
-    flag: "duration",
-    kind: "duration",
-    default: 4000,
-    help: "measurement window per variant and round, e.g. 4s or 500ms; a bare number is seconds",
-  },
-  concurrency: { flag: "concurrency", kind: "int", min: 1, default: 32, help: "calls in flight" },
-  channels: { flag: "channels", kind: "int", min: 1, default: 2, help: "connections per variant" },
-  pattern: {
-    flag: "pattern",
-    kind: "enum",
-    choices: RPC_KINDS,
-    default: "unary",
-    valueName: "P",
-    help: `kind of call: ${RPC_KINDS.join(", ")}`,
-  },
-  messages: {
-    flag: "messages",
-    kind: "int",
-    min: 1,
-    default: 10,
-    help: "messages per streaming call",
-  },
-  cpuProfileDir: {
-    flag: "cpu-prof-dir",
-    kind: "path",
-    valueName: "DIR",
-    help: "write a CPU profile of each server process into DIR",
-  },
-  help: { flag: "help", kind: "switch", help: "this text" },
-} as const satisfies SettingsTable;
-
-/**
- * `--help` of a comparison script.
- *
- * @param script the script's path, for the usage line
- * @returns the help text
- */
-export function compareUsage(script: string): string {
-  return [
-    `Usage: deno run -A ${script} [flags]`,
-    "",
-    ...usageLines(COMPARE_SETTINGS),
-    "",
-  ].join("\n");
-}
-
-/**
- * Reads a comparison script's flags against {@linkcode COMPARE_SETTINGS}.
- *
- * @param args `Deno.args`
- * @returns whether `--help` was asked for, and the options the flags set (unset ones are
- *   absent: {@linkcode compareServers} applies the defaults)
- * @throws {ConfigError} for an unknown flag or a bad value, naming it
- *
- * @example
- * ```ts
- * const { options } = scriptOptions(["--rounds", "3", "--duration", "4s"]);
- * ```
- */
-export function scriptOptions(
-  args: readonly string[],
-): { help: boolean; options: Partial<CompareOptions> } {
-  const { values, sources } = readSettings(COMPARE_SETTINGS, args, {});
-  // Only what the flags set: compareServers applies the table's defaults, and a
-  // script can tell "not given" (say, every pattern) from the default.
-  const options = Object.fromEntries(
-    Object.entries(values).filter(([key]) =>
-      key !== "help" && sources[key as keyof typeof COMPARE_SETTINGS] === "flag"
-    ),
-  ) as Partial<CompareOptions>;
-  return { help: values.help, options };
 }
 
 function cpuUs(stats: ServerStats): number {

@@ -24,8 +24,7 @@ export const GREETER_PROTO_PATH: string = fileURLToPath(
   new URL("../../protos/greeter.proto", import.meta.url),
 );
 
-/** Fully qualified service name, as it appears in method paths. */
-export const GREETER_SERVICE_NAME = "helloworld.Greeter";
+export { GREETER_SERVICE_NAME } from "./rpc_kinds.ts";
 
 /**
  * Options shared by every loader of the contract. `keepCase` keeps the proto's

@@ -9,7 +9,12 @@
  *
  * @module
  */
-import { GREETER_SERVICE_NAME } from "./proto.ts";
+
+/**
+ * Fully qualified service name, as it appears in method paths. Defined here,
+ * with no imports, so command-line tables can name kinds without loading gRPC.
+ */
+export const GREETER_SERVICE_NAME = "helloworld.Greeter";
 
 /** A kind of RPC, by its id: the name used on command lines, in scenario names and in reports. */
 export type RpcKind = "unary" | "server-stream" | "client-stream" | "bidi";

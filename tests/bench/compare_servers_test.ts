@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { compareServers, median } from "../../lib/bench/compare_servers.ts";
+import { compareServers } from "../../lib/bench/compare_servers.ts";
 
 Deno.test("a short comparison of two variants measures both in every round and gives median ratios", async () => {
+  const lines: string[] = [];
   const comparison = await compareServers({
     variants: [
       { name: "bare", spec: { variant: "bare" } },
@@ -12,8 +13,20 @@ Deno.test("a short comparison of two variants measures both in every round and g
     warmupMs: 100,
     concurrency: 2,
     channels: 1,
+    print: (line) => lines.push(line),
   });
   assert.deepEqual(Object.keys(comparison.rounds), ["bare", "full"]);
+  assert.equal(lines.length, 4, lines.join("\n"));
+  assert.match(
+    lines[0],
+    /^# bare vs full \(unary, concurrency 2, channels 1, 0\.3 s per run, 2 rounds\)$/,
+  );
+  assert.match(
+    lines[1],
+    /^round 1: bare \d+\/s \d+ µs\/call \| full \d+\/s \d+ µs\/call \(x[\d.]+ calls\/s/,
+  );
+  assert.match(lines[3], /^median full\/bare: calls\/s x[\d.]+, server CPU per call x[\d.]+/);
+  assert.doesNotMatch(lines.join("\n"), /FAILED/);
   for (const [name, rounds] of Object.entries(comparison.rounds)) {
     assert.equal(rounds.length, 2, name);
     for (const figures of rounds) {
@@ -44,6 +57,7 @@ Deno.test("a comparison drives a streaming kind against an auth-only variant, wh
     channels: 1,
     pattern: "bidi",
     messages: 3,
+    print: () => {},
   });
   assert.equal(comparison.rounds.bare[0].failures, 0);
   assert.ok(comparison.rounds.bare[0].callsPerSecond > 0);
@@ -80,14 +94,4 @@ Deno.test("a comparison counts the requests of client streaming as the messages 
     );
   }
   assert.ok(comparison.medianMessagesRatio.bare > 0);
-});
-
-Deno.test("median takes the middle value, or the mean of the middle two", async (t) => {
-  const cases: { name: string; values: number[]; expected: number }[] = [
-    { name: "an odd count gives the middle value", values: [3, 1, 2], expected: 2 },
-    { name: "an even count gives the mean of the middle two", values: [4, 1, 3, 2], expected: 2.5 },
-    { name: "one value is its own median", values: [7], expected: 7 },
-  ];
-  for (const c of cases) await t.step(c.name, () => assert.equal(median(c.values), c.expected));
-  await t.step("no values give NaN", () => assert.ok(Number.isNaN(median([]))));
 });

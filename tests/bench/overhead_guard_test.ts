@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { compareServers } from "../../lib/bench/compare_servers.ts";
-import { MAX_CPU_RATIO } from "../../scripts/bench_overhead.ts";
+import { OVERHEAD_MAX_CPU_RATIO as MAX_CPU_RATIO } from "../../lib/bench/server_comparisons.ts";
 
 Deno.test("the full stack costs less than twice the bare server's CPU per call", async () => {
   const comparison = await compareServers({

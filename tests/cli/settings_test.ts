@@ -8,11 +8,13 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../../lib/cli/config_error.ts";
 import { BENCH_SETTINGS } from "../../lib/bench/run_bench.ts";
-import { COMPARE_SETTINGS, scriptOptions } from "../../lib/bench/compare_servers.ts";
+import {
+  COMPARE_SETTINGS,
+  LOG_SINK_SETTINGS,
+  STREAMS_MEMORY_SETTINGS,
+} from "../../lib/bench/script_settings.ts";
 import { CLIENT_SETTINGS } from "../../lib/client/config.ts";
 import { SERVER_SETTINGS } from "../../lib/server/config.ts";
-import { LOG_SINK_SETTINGS } from "../../scripts/bench_log_sink.ts";
-import { STREAMS_MEMORY_SETTINGS } from "../../scripts/bench_streams_memory.ts";
 import { GEN_TYPES_SETTINGS } from "../../scripts/gen_types.ts";
 import { WORKERS_SETTINGS } from "../../scripts/bench_workers.ts";
 import {
@@ -424,18 +426,6 @@ for (const [command, table] of Object.entries(COMMAND_TABLES)) {
     }
   });
 }
-
-Deno.test("settings of the comparison scripts accept --duration 4s and a bare 4 alike", () => {
-  assert.equal(scriptOptions(["--duration", "4s"]).options.durationMs, 4000);
-  assert.equal(scriptOptions(["--duration=4"]).options.durationMs, 4000);
-  assert.deepEqual(scriptOptions(["--rounds", "2", "--pattern", "bidi"]).options, {
-    ...scriptOptions([]).options,
-    rounds: 2,
-    pattern: "bidi",
-  });
-  assert.throws(() => scriptOptions(["--duration", "4x"]), ConfigError);
-  assert.deepEqual(scriptOptions([]).options, {}, "unset options are left to compareServers");
-});
 
 /** The cells of each Markdown table in the README's configuration section, in order. */
 async function readmeConfigurationTables(): Promise<string[][][]> {
