@@ -81,3 +81,18 @@ export const LOGGING_COMPARISON: ServerComparison = {
     },
   ],
 };
+
+/**
+ * The Greeter against bare grpc-js on Node.js and on Deno: `node-bare`
+ * (`node_bare_server.mjs`, the baseline), `deno-bare` (`bare_server.ts`) and
+ * `full`, this project's server (TLS, JWT with the token cache, call logging
+ * at info, metrics). Needs `node` on the PATH.
+ */
+export const RUNTIMES_COMPARISON: ServerComparison = {
+  summary: "this project against bare grpc-js on Node.js and on Deno",
+  variants: [
+    { name: "node-bare", spec: { variant: "node-bare" } },
+    { name: "deno-bare", spec: { variant: "bare" } },
+    { name: "full", spec: { variant: "full", logLevel: "info" } },
+  ],
+};

@@ -3,6 +3,7 @@ import {
   AUTH_CACHE_COMPARISON,
   LOGGING_COMPARISON,
   OVERHEAD_COMPARISON,
+  RUNTIMES_COMPARISON,
   type ServerComparison,
 } from "../../lib/bench/server_comparisons.ts";
 
@@ -10,6 +11,7 @@ const COMPARISONS: Record<string, ServerComparison> = {
   overhead: OVERHEAD_COMPARISON,
   "auth cache": AUTH_CACHE_COMPARISON,
   logging: LOGGING_COMPARISON,
+  runtimes: RUNTIMES_COMPARISON,
 };
 
 for (const [name, comparison] of Object.entries(COMPARISONS)) {
