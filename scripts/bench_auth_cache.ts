@@ -1,7 +1,6 @@
 /**
  * What the verified-token cache saves, for HS256 and ES256 tokens
- * (`AUTH_CACHE_COMPARISON` in
- * `lib/bench/server_comparisons.ts`).
+ * (`AUTH_CACHE_COMPARISON` in `lib/bench/server_comparisons.ts`).
  *
  *   deno task bench:auth [--rounds 5] [--duration 4s] [--concurrency 32]   (--help lists them)
  *

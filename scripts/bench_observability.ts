@@ -16,7 +16,8 @@
  * @module
  */
 import { runEntry } from "../lib/cli/config_error.ts";
-import { compareServers, compareUsage, scriptOptions } from "../lib/bench/compare_servers.ts";
+import { compareServers } from "../lib/bench/compare_servers.ts";
+import { COMPARE_SETTINGS, scriptOptions, scriptUsage } from "../lib/bench/script_settings.ts";
 
 /** Least acceptable (metrics + tracing) / baseline calls/s. */
 export const MIN_OBSERVED_RATIO = 0.95;
@@ -42,7 +43,11 @@ function startSink() {
 if (import.meta.main) {
   Deno.exitCode = await runEntry(async () => {
     const { help, options } = scriptOptions(Deno.args);
-    if (help) return void console.log(compareUsage("scripts/bench_observability.ts"));
+    if (help) {
+      return void console.log(
+        scriptUsage("deno run -A scripts/bench_observability.ts", COMPARE_SETTINGS),
+      );
+    }
     await using sink = startSink();
     const full = { variant: "full", logLevel: "info" } as const;
     const result = await compareServers({
