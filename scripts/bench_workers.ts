@@ -18,7 +18,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { median } from "../lib/bench/compare_servers.ts";
+import { median } from "../lib/bench/median.ts";
 import { openSeparateConnections } from "../lib/bench/connections.ts";
 import { runLoad } from "../lib/bench/load_runner.ts";
 import { createPatternCall } from "../lib/bench/bench_calls.ts";
