@@ -22,9 +22,7 @@ if (import.meta.main) {
   Deno.exitCode = await runEntry(async () => {
     const { help, options } = scriptOptions(Deno.args);
     if (help) return void console.log(scriptUsage("deno task bench:runtimes", COMPARE_SETTINGS));
-    const patterns: readonly RpcKind[] = Deno.args.some((a) => a.startsWith("--pattern"))
-      ? [options.pattern!]
-      : RPC_KINDS;
+    const patterns: readonly RpcKind[] = options.pattern ? [options.pattern] : RPC_KINDS;
     const results = new Map<RpcKind, Comparison>();
     for (const pattern of patterns) {
       const variants = RUNTIMES_COMPARISON.variants;
