@@ -1,0 +1,170 @@
+/**
+ * Server memory held for clients that never read: starts `main.ts` of
+ * `--root` (`--basic`, so the raw client needs no TLS or token), opens
+ * `--connections` plaintext HTTP/2 connections that advertise the largest
+ * flow-control windows (2^31-1), starts `--streams` `SayHelloStream` calls on
+ * each (100 replies of a 200-character name), never reads a byte, and prints
+ * the server's resident memory (`VmRSS`) before and after `--hold`.
+ *
+ *   deno run -A scripts/unread_replies.ts [--connections 5] [--streams 1000] [--hold 10s]
+ *     [--root DIR] [--server-arg=--flag ...]
+ *
+ * The frames are written by hand (HPACK literals), so no client library's
+ * flow control hides what the server does.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { readScriptSettings } from "../lib/cli/script_settings.ts";
+import type { SettingsTable } from "../lib/cli/settings.ts";
+import { loadGreeterProto } from "../lib/shared/proto.ts";
+
+/** The script's settings. */
+export const UNREAD_SETTINGS = {
+  connections: {
+    flag: "connections",
+    kind: "int",
+    min: 1,
+    max: 100,
+    default: 5,
+    help: "connections",
+  },
+  streams: {
+    flag: "streams",
+    kind: "int",
+    min: 1,
+    max: 1000,
+    default: 1000,
+    help: "SayHelloStream calls per connection (the server allows 1000)",
+  },
+  hold: { flag: "hold", kind: "duration", default: 10_000, help: "time before measuring" },
+  root: {
+    flag: "root",
+    kind: "string",
+    default: fileURLToPath(new URL("../", import.meta.url)),
+    help: "checkout whose main.ts is measured",
+  },
+  help: { flag: "help", kind: "switch", help: "print this help" },
+} as const satisfies SettingsTable;
+
+function hpackInt(n: number, prefixBits: number): number[] {
+  const max = (1 << prefixBits) - 1;
+  if (n < max) return [n];
+  const out = [max];
+  for (n -= max; n >= 128; n = Math.floor(n / 128)) out.push((n % 128) + 128);
+  out.push(n);
+  return out;
+}
+
+function literal(name: string, value: string): number[] {
+  const n = new TextEncoder().encode(name);
+  const v = new TextEncoder().encode(value);
+  return [0, ...hpackInt(n.length, 7), ...n, ...hpackInt(v.length, 7), ...v];
+}
+
+function frame(type: number, flags: number, stream: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(9 + payload.length);
+  new DataView(out.buffer).setUint32(0, payload.length << 8 | type);
+  out[4] = flags;
+  new DataView(out.buffer).setUint32(5, stream);
+  out.set(payload, 9);
+  return out;
+}
+
+/** Runs the measurement and prints one line. */
+export async function measureUnreadReplies(
+  options: { connections: number; streams: number; hold: number; root: string },
+): Promise<void> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "-q",
+      `${options.root}/main.ts`,
+      "--basic",
+      "--port",
+      "0",
+      "--admin",
+      "off",
+    ],
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.getReader();
+  let text = "";
+  let port = 0;
+  const deadline = Date.now() + 30_000;
+  while (port === 0 && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited:\n${text}`);
+    text += new TextDecoder().decode(value);
+    port = Number(/listening on [^ ]*:(\d+)/.exec(text)?.[1] ?? 0);
+  }
+  const draining = (async () => {
+    while (!(await reader.read()).done) { /* call lines */ }
+  })();
+  const rssMb = () =>
+    Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`))![1]) / 1024;
+
+  const request = loadGreeterProto().helloworld.Greeter.service.SayHelloStream.requestSerialize({
+    name: "x".repeat(200),
+    count: 100,
+  });
+  const message = new Uint8Array(5 + request.length);
+  new DataView(message.buffer).setUint32(1, request.length);
+  message.set(request, 5);
+  const block = new Uint8Array([
+    ...literal(":method", "POST"),
+    ...literal(":scheme", "http"),
+    ...literal(":path", "/helloworld.Greeter/SayHelloStream"),
+    ...literal(":authority", "localhost"),
+    ...literal("content-type", "application/grpc"),
+    ...literal("te", "trailers"),
+  ]);
+  const settings = new Uint8Array(6); // SETTINGS_INITIAL_WINDOW_SIZE = 2^31-1
+  new DataView(settings.buffer).setUint16(0, 4);
+  new DataView(settings.buffer).setUint32(2, 2 ** 31 - 1);
+  const windowUpdate = new Uint8Array(4); // connection window to 2^31-1
+  new DataView(windowUpdate.buffer).setUint32(0, 2 ** 31 - 1 - 65_535);
+
+  const before = rssMb();
+  const connections: Deno.Conn[] = [];
+  try {
+    for (let c = 0; c < options.connections; c++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      connections.push(conn);
+      await conn.write(new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
+      await conn.write(frame(4, 0, 0, settings));
+      await conn.write(frame(8, 0, 0, windowUpdate));
+      for (let i = 0; i < options.streams; i++) {
+        await conn.write(frame(1, 4, 1 + 2 * i, block)); // HEADERS, END_HEADERS
+        await conn.write(frame(0, 1, 1 + 2 * i, message)); // DATA, END_STREAM
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.hold));
+    const after = rssMb();
+    const calls = options.connections * options.streams;
+    console.log(
+      `${options.root}: server RSS ${before.toFixed(0)} MB -> ${after.toFixed(0)} MB ` +
+        `(+${((after - before) * 1024 / calls).toFixed(0)} KB a call) with ${calls} ` +
+        `SayHelloStream(100) calls whose client never reads, after ${options.hold / 1000} s`,
+    );
+  } finally {
+    for (const conn of connections) conn.close();
+    child.kill("SIGKILL");
+    await child.status;
+    await draining.catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  const values = readScriptSettings(
+    UNREAD_SETTINGS,
+    Deno.args,
+    "deno run -A scripts/unread_replies.ts [flags]",
+  );
+  await measureUnreadReplies(values);
+}
