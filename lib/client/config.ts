@@ -36,9 +36,6 @@ import {
   DEV_SECRET_FILE,
 } from "../shared/defaults.ts";
 
-/** The shared configuration error (`lib/cli/config_error.ts`), re-exported for existing importers. */
-export { ConfigError };
-
 /** What `client.ts` was asked to do. */
 export type ClientCommand = "scenarios" | "basic" | "token" | "bench";
 

@@ -25,16 +25,7 @@ import { DEFAULT_MAX_LIFETIME_SECONDS, MIN_SECRET_BYTES } from "../auth/jwt.ts";
 import { ASYMMETRIC_ALGORITHMS, checkProviderUrl } from "../auth/jwks.ts";
 import { LOG_LEVELS, type LogFormat } from "../shared/log.ts";
 import { ConfigError } from "../cli/config_error.ts";
-import {
-  envNames,
-  readEnv,
-  readSettings,
-  type SettingsTable,
-  usageLines,
-} from "../cli/settings.ts";
-
-/** The shared configuration error (`lib/cli/config_error.ts`), re-exported for existing importers. */
-export { ConfigError, readEnv };
+import { envNames, readSettings, type SettingsTable, usageLines } from "../cli/settings.ts";
 
 /** Deployment mode: production refuses dev secrets, dev certificates and plaintext. */
 export type GreeterEnv = "development" | "production";
