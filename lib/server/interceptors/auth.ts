@@ -10,6 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import {
   authorize,
   type AuthzPolicy,
+  type Identity,
   identityOf,
   namesMethod,
   OPEN_POLICY,
@@ -90,6 +91,17 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
   const publicPrefixes = (options.publicServices ?? DEFAULT_PUBLIC_SERVICES).map((s) => `/${s}/`);
   const toleranceMs = (options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000;
   const now = options.now ?? Date.now;
+  // The verifier's cache hands back the same frozen claims for a token each
+  // time, so the (frozen) identity built from them is kept with them.
+  const identities = new WeakMap<GreeterClaims, Identity>();
+  const identityFor = (claims: GreeterClaims) => {
+    let identity = identities.get(claims);
+    if (identity === undefined) {
+      identity = identityOf(claims, policy.rolesClaim);
+      identities.set(claims, identity);
+    }
+    return identity;
+  };
 
   return (method, call) => {
     if (
@@ -135,7 +147,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
       metadata: grpc.Metadata,
       nextMetadata: (metadata: grpc.Metadata) => void,
     ) => {
-      const identity = identityOf(claims, policy.rolesClaim);
+      const identity = identityFor(claims);
       const decision = authorize(policy, method.path, identity);
       if (!decision.allowed) {
         reject(decision.message, "permission");

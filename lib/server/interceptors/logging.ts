@@ -9,6 +9,7 @@ import { type CallContext, callContextOf } from "../call_context.ts";
 import { REQUEST_ID_HEADER } from "../request_id.ts";
 import { compileLogTemplate } from "../../shared/log_template.ts";
 import { createLogLimiter, type LogLimiter } from "./log_limiter.ts";
+import { peerOf } from "./_peer.ts";
 
 /** Live counters the interceptor keeps, read by the shutdown summary. */
 export interface CallStats {
@@ -166,7 +167,7 @@ export function createLoggingInterceptor(
   return (method, call) => {
     const started = now();
     // Read now: once the stream has closed (cancelled calls), grpc-js reports "unknown".
-    const peer = call.getPeer();
+    const peer = peerOf(call);
     let messagesIn = 0;
     let messagesOut = 0;
     // Bound once the metadata arrives; the auth interceptor adds the claims to it later.

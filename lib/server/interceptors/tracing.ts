@@ -13,6 +13,7 @@ import {
   rpcSpanName,
   type SpanStarter,
 } from "../../shared/tracing.ts";
+import { peerOf } from "./_peer.ts";
 
 /** Options for {@linkcode createTracingInterceptor}. */
 export interface TracingInterceptorOptions {
@@ -57,7 +58,7 @@ export function createTracingInterceptor(
 
   return (method, call) => {
     // Read now: once the stream has closed, grpc-js reports "unknown".
-    const peer = call.getPeer();
+    const peer = peerOf(call);
     let span: CallSpan | undefined;
     const finish = (code: grpc.status, details: string | undefined) => {
       if (span === undefined) return;
