@@ -80,11 +80,12 @@ export async function main(args: readonly string[]): Promise<number> {
         { signal, sinceFirstMs },
       ),
   });
-  await using _logging = await setupLogging(config.log);
+  // A worker's lines and metrics say which worker it is.
+  const workerIndex = workerIndexOf(Deno.env.get(WORKER_INDEX_ENV));
+  await using _logging = await setupLogging({ ...config.log, worker: workerIndex });
   grpc.setLogger(grpcJsLogger());
   const log = greeterLogger("server");
 
-  const workerIndex = workerIndexOf(Deno.env.get(WORKER_INDEX_ENV));
   if (config.workers > 1 && workerIndex === undefined) {
     return await supervise(config, args, log, signals);
   }
@@ -96,7 +97,7 @@ export async function main(args: readonly string[]): Promise<number> {
         ? config
         : workerConfig(config, workerIndex, Number(Deno.env.get(WORKER_PORT_ENV))),
       log,
-      { reusePort: workerIndex !== undefined },
+      { reusePort: workerIndex !== undefined, worker: workerIndex },
     );
   } catch (error) {
     return fail(error);

@@ -148,6 +148,12 @@ export interface ServerMetricsOptions {
   processMetrics?: boolean;
   /** Upper bounds of the handling-time histogram, seconds, ascending. @default GRPC_HANDLING_BUCKETS */
   buckets?: readonly number[];
+  /**
+   * Index of the `GREETER_WORKERS` worker counting these calls: every series
+   * gets a `worker` label, so the per-worker endpoints can be summed
+   * (`sum without (worker) (...)`) or told apart. @default none (no label)
+   */
+  worker?: number;
 }
 
 /** The server's metrics: what the interceptors update and `/metrics` renders. */
@@ -193,6 +199,7 @@ export function createServerMetrics(options: ServerMetricsOptions = {}): ServerM
     }
   }
   const registry = new client.Registry();
+  if (options.worker !== undefined) registry.setDefaultLabels({ worker: String(options.worker) });
   const series = new Map<string, MethodSeries>();
   let sources: MetricSources = {};
 

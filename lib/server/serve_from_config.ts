@@ -8,6 +8,7 @@ import type { Logger } from "@logtape/logtape";
 import { ConfigError } from "../cli/config_error.ts";
 import type { ServerConfig } from "./config.ts";
 import { resolveServerMaterial, type ServerMaterial } from "./material.ts";
+import { createServerMetrics } from "./metrics.ts";
 import {
   ListenError,
   type ReflectionMode,
@@ -39,6 +40,11 @@ export interface ServeFromConfigOptions {
   keyRetryMs?: number;
   /** Share the port with other processes (a `GREETER_WORKERS` worker). @default false */
   reusePort?: boolean;
+  /**
+   * Index of the `GREETER_WORKERS` worker this server is: its metrics carry a
+   * `worker` label. @default none (a single server)
+   */
+  worker?: number;
 }
 
 /**
@@ -89,6 +95,9 @@ export async function serveFromConfig(
       streamIntervalMs: config.streamIntervalMs,
       reflection: REFLECTION_MODES[config.reflection],
       admin: config.admin,
+      ...(options.worker === undefined || config.admin === null
+        ? {}
+        : { metrics: createServerMetrics({ worker: options.worker }) }),
       reusePort: options.reusePort ?? false,
       logger,
     });

@@ -56,6 +56,12 @@ export interface LoggingOptions {
   stream?: WritableStream<Uint8Array>;
   /** Replaces the stream sink entirely (tests pass a recording sink). */
   sink?: Sink;
+  /**
+   * Index of the `GREETER_WORKERS` worker writing the lines: each line then
+   * says which worker wrote it (text: ` worker=N` at its end; JSON: a
+   * `worker` field). @default none (a single process writes no such field)
+   */
+  worker?: number;
 }
 
 /**
@@ -69,7 +75,9 @@ export interface LoggingOptions {
  */
 export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncDisposable> {
   const format = options.format ?? "text";
-  const formatter = format === "json" ? createJsonLinesFormatter() : createTextFormatter();
+  const formatter = format === "json"
+    ? createJsonLinesFormatter(options.worker)
+    : withWorkerSuffix(createTextFormatter(), options.worker);
   const sink = options.sink ??
     createBatchingSink(options.stream ?? Deno.stderr.writable, formatter);
   await configure({
@@ -87,6 +95,16 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncD
 
 export { renderBareValue };
 
+/** Appends ` worker=N` to each text line (before its line break) when `worker` is set. */
+function withWorkerSuffix(format: TextFormatter, worker: number | undefined): TextFormatter {
+  if (worker === undefined) return format;
+  const suffix = ` worker=${worker}`;
+  return (record) => {
+    const line = format(record);
+    return line.endsWith("\n") ? `${line.slice(0, -1)}${suffix}\n` : `${line}${suffix}`;
+  };
+}
+
 /**
  * JSON lines for log collectors: `message` is the rendered text (what the
  * text format shows), `template` is the message template, and every value is
@@ -99,8 +117,11 @@ export { renderBareValue };
  * //  "template":"call {method}","method":"/x/Y"}
  * const format = createJsonLinesFormatter();
  * ```
+ *
+ * @param worker when set, every line gets a `worker` field with this index
+ * @returns the formatter
  */
-export function createJsonLinesFormatter(): TextFormatter {
+export function createJsonLinesFormatter(worker?: number): TextFormatter {
   const json = getJsonLinesFormatter({ properties: "flatten", message: "template" });
   const inspect = (value: unknown) => Deno.inspect(value);
   return (record) => {
@@ -112,7 +133,10 @@ export function createJsonLinesFormatter(): TextFormatter {
     const template = typeof record.rawMessage === "string"
       ? record.rawMessage
       : record.rawMessage.join("{}");
-    return json({ ...record, rawMessage: text, properties: { template, ...record.properties } });
+    const properties = worker === undefined
+      ? { template, ...record.properties }
+      : { template, worker, ...record.properties };
+    return json({ ...record, rawMessage: text, properties });
   };
 }
 

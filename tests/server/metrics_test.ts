@@ -114,3 +114,22 @@ Deno.test("metrics count an unknown status code as UNKNOWN", () => {
   series.finish(99, 0);
   assert.equal(series.handled[grpc.status.UNKNOWN], 1);
 });
+
+Deno.test("a worker's metrics label every series with its index, so workers can be summed", async () => {
+  const metrics = createServerMetrics({ worker: 2 });
+  const series = metrics.forMethod(SAY_HELLO);
+  series.started++;
+  series.inFlight++;
+  series.finish(0, 0.001);
+  metrics.recordAuthFailure("expired");
+  const text = await metrics.render();
+  const sampleLines = text.split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+  assert.ok(sampleLines.length > 20);
+  for (const line of sampleLines) assert.match(line, /[{,]worker="2"[,}]/, line);
+  assert.equal(
+    samples(text, "grpc_server_started_total").get(`{${UNARY},worker="2"}`),
+    1,
+  );
+  const single = await createServerMetrics({ processMetrics: false }).render();
+  assert.doesNotMatch(single, /worker=/);
+});

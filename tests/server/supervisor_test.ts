@@ -105,6 +105,14 @@ Deno.test("two workers share one port, split the calls and drain as one server o
     const served = summaries.map((s) => Number(s.totalCalls)).sort((a, b) => a - b);
     assert.equal(served[0] + served[1], 24, "every call is counted by one worker");
     assert.ok(served[0] > 0, `one worker served every call: ${served}`);
+    // Each worker's lines say which worker wrote them; the supervisor's own do not.
+    assert.equal(ready.worker, undefined, "the supervisor's line names no worker");
+    assert.deepEqual(summaries.map((s) => s.worker).sort(), [0, 1]);
+    const callLines = log.logs.filter((r) =>
+      /^\/helloworld\.Greeter\/SayHello OK/.test(String(r.message))
+    );
+    assert.equal(callLines.length, 24);
+    assert.deepEqual([...new Set(callLines.map((r) => r.worker))].sort(), [0, 1]);
     assert.equal((await child.status).code, 0);
   } finally {
     for (const client of clients) client.close();

@@ -174,3 +174,43 @@ Deno.test("setupLogging drops lines below the configured level", async () => {
   assert.ok(!text.includes("quiet"));
   assert.match(text, /\[WRN\] greeter·test: loud/);
 });
+
+Deno.test("setupLogging marks every line of a worker with its index, in text and in JSON", async (t) => {
+  await t.step("text lines end with worker=N", async () => {
+    const { stream, chunks } = recordingStream();
+    {
+      await using _logging = await setupLogging({ stream, worker: 3 });
+      greeterLogger("test").info("call {method}", { method: "/x/Y" });
+      greeterLogger("test").warn("second");
+    }
+    const lines = chunks.join("").split("\n").filter((line) => line !== "");
+    assert.equal(lines.length, 2);
+    assert.match(lines[0], /\[INF\] greeter·test: call \/x\/Y worker=3$/);
+    assert.match(lines[1], /\[WRN\] greeter·test: second worker=3$/);
+  });
+  await t.step("JSON lines carry a worker field", async () => {
+    const { stream, chunks } = recordingStream();
+    {
+      await using _logging = await setupLogging({ format: "json", stream, worker: 0 });
+      greeterLogger("test").info("call {method}", { method: "/x/Y" });
+    }
+    const line = JSON.parse(chunks.join("").trim());
+    assert.equal(line.worker, 0);
+    assert.equal(line.message, "call /x/Y");
+    assert.equal(line.method, "/x/Y");
+  });
+  await t.step("a single server's lines have no worker field", async () => {
+    const { stream, chunks } = recordingStream();
+    {
+      await using _logging = await setupLogging({ format: "json", stream });
+      greeterLogger("test").info("call");
+    }
+    assert.equal(JSON.parse(chunks.join("").trim()).worker, undefined);
+    const text = recordingStream();
+    {
+      await using _logging = await setupLogging({ stream: text.stream });
+      greeterLogger("test").info("call");
+    }
+    assert.doesNotMatch(text.chunks.join(""), /worker=/);
+  });
+});
