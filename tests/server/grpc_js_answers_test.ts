@@ -10,6 +10,7 @@ import http2 from "node:http2";
 import { Buffer } from "node:buffer";
 import type { LogRecord } from "@logtape/logtape";
 import { polyfillHttp2Constants } from "../../lib/server/grpc_js_answers.ts";
+import { createServerMetrics } from "../../lib/server/metrics.ts";
 import { loadGreeterProto } from "../../lib/shared/proto.ts";
 import { recordLogs, renderMessage } from "../_helpers/record_logs.ts";
 import { startTestServer } from "../_helpers/test_server.ts";
@@ -156,9 +157,21 @@ Deno.test("the Deno runtime still lacks HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE, or t
   assert.equal(polyfillHttp2Constants(), false, "a second call changes nothing");
 });
 
-Deno.test("calls grpc-js answers alone get the right answer and a true log line", async (t) => {
+for (const metricsOn of [false, true]) {
+  Deno.test(
+    `calls grpc-js answers alone get the right answer and a true log line, metrics ${
+      metricsOn ? "on (the metrics stage outermost)" : "off"
+    }`,
+    (t) => answersAlone(t, metricsOn),
+  );
+}
+
+async function answersAlone(t: Deno.TestContext, metricsOn: boolean) {
   await using logs = await recordLogs();
-  await using server = await startTestServer({ streamIntervalMs: 200 });
+  await using server = await startTestServer({
+    streamIntervalMs: 200,
+    ...(metricsOn ? { metrics: createServerMetrics({ processMetrics: false }) } : {}),
+  });
   const token = await server.token();
   for (const c of CASES) {
     await t.step(c.name, async () => {
@@ -186,7 +199,7 @@ Deno.test("calls grpc-js answers alone get the right answer and a true log line"
       logs.records.splice(0); // the next case looks for its own line
     });
   }
-});
+}
 
 /** An HPACK integer with an `prefixBits`-bit prefix (RFC 7541 5.1). */
 function hpackInt(n: number, prefixBits: number): number[] {

@@ -121,12 +121,15 @@ interface SentStatus {
  * answers those inside its base call, so the status never passes through an
  * interceptor's `sendStatus`; the HTTP/2 stream still shows what the client got
  * (`grpc-status` in the trailers, or in the headers of a trailers-only
- * response). Read only for failed and cancelled calls. `call` is grpc-js's base
- * call when the logging interceptor is outermost, as the chain places it;
- * for any other call this finds nothing and the line says what it saw.
+ * response). Read only for failed and cancelled calls. The stream is on
+ * grpc-js's base call, reached through each outer layer's `nextCall` (the
+ * metrics stage sits outside logging when it is on); for a call without one
+ * this finds nothing and the line says what it saw.
  */
 function sentStatus(call: object): SentStatus | undefined {
-  const stream = (call as { stream?: { sentTrailers?: Headers; sentHeaders?: Headers } }).stream;
+  let layer = call as CallLayer | undefined;
+  while (layer !== undefined && layer.stream === undefined) layer = layer.nextCall;
+  const stream = layer?.stream;
   const sent = stream?.sentTrailers ?? stream?.sentHeaders;
   const code = sent?.["grpc-status"];
   if (code === undefined) return undefined;
@@ -140,6 +143,11 @@ function sentStatus(call: object): SentStatus | undefined {
   return { code: Number(code), details };
 }
 type Headers = Record<string, unknown>;
+/** grpc-js's call layers, as far as `sentStatus` reads them (internal fields). */
+interface CallLayer {
+  nextCall?: CallLayer;
+  stream?: { sentTrailers?: Headers; sentHeaders?: Headers };
+}
 
 /**
  * Builds the logging interceptor. It logs method, peer, status, duration,
