@@ -27,7 +27,12 @@ import {
   type ShutdownSignals,
 } from "./lib/server/signals.ts";
 import { resolveServerMaterial } from "./lib/server/material.ts";
-import { superviseWorkers, WORKER_INDEX_ENV, WORKER_PORT_ENV } from "./lib/server/supervisor.ts";
+import {
+  superviseWorkers,
+  WORKER_INDEX_ENV,
+  WORKER_MEMORY_REPORT_MS,
+  WORKER_PORT_ENV,
+} from "./lib/server/supervisor.ts";
 
 /** Exit code for a configuration mistake (the one every entry uses). */
 export { EXIT_CONFIG };
@@ -86,7 +91,8 @@ export async function main(args: readonly string[]): Promise<number> {
   grpc.setLogger(grpcJsLogger());
   const log = greeterLogger("server");
 
-  if (config.workers > 1 && workerIndex === undefined) {
+  // Several workers, or one that is replaced before its memory passes the limit.
+  if ((config.workers > 1 || config.workerMaxRssMb > 0) && workerIndex === undefined) {
     return await supervise(config, args, log, signals);
   }
 
@@ -102,9 +108,26 @@ export async function main(args: readonly string[]): Promise<number> {
   } catch (error) {
     return fail(error);
   }
-  // A worker tells its supervisor it listens (stdout carries nothing else).
+  // A worker tells its supervisor it listens, then its memory every second
+  // (stdout carries nothing else; the supervisor may not read /proc without
+  // --allow-all). When the report cannot be written, the supervisor is gone
+  // (killed with SIGKILL): the worker drains as on SIGTERM rather than live on
+  // unsupervised.
+  let memoryReports: ReturnType<typeof setInterval> | undefined;
+  let orphaned: Promise<string> = new Promise<string>(() => {});
   if (workerIndex !== undefined) {
     console.log(JSON.stringify({ worker: workerIndex, port: served.server.port }));
+    orphaned = new Promise<string>((resolve) => {
+      memoryReports = setInterval(() => {
+        const report = { worker: workerIndex, rss: Deno.memoryUsage().rss };
+        try {
+          // Not console.log: it swallows the broken pipe that tells the supervisor is gone.
+          Deno.stdout.writeSync(new TextEncoder().encode(`${JSON.stringify(report)}\n`));
+        } catch {
+          resolve("supervisor gone (stdout closed)");
+        }
+      }, WORKER_MEMORY_REPORT_MS);
+    });
   }
   const { server } = served;
   log.info("Greeter listening on {address} ({transport}, {auth}, {env}); admin {admin}", {
@@ -114,7 +137,8 @@ export async function main(args: readonly string[]): Promise<number> {
   // Once serving, so a configuration mistake stays the one line it is (the leak warning on 2.9.3).
   if (deno.verdict !== "ok") log.warn(deno.message);
 
-  const signal = await signals.drain;
+  const signal = await Promise.race([signals.drain, orphaned]);
+  clearInterval(memoryReports);
   log.info(
     "{signal} received: draining. Health reports NOT_SERVING; new calls are accepted for " +
       "{delay} ms more, then in-flight calls get up to {timeout} ms; send it again after " +
@@ -176,12 +200,17 @@ async function supervise(
       logger: log,
       drain: signals.drain,
       force: signals.force,
+      maxRssBytes: config.workerMaxRssMb * 1e6,
+      // A replaced worker's own drain, and a margin, before it is killed.
+      retireTimeoutMs: config.shutdownDelayMs + config.drainTimeoutMs + 10_000,
       spawn: (index, port) =>
         new Deno.Command(Deno.execPath(), {
           args: [
             "run",
             "-q",
             `--config=${root}deno.json`,
+            // Deno.serve's reusePort (the admin endpoint, shared with a replacement) is unstable.
+            "--unstable-net",
             // Workers run with the project's server permission set; its read
             // list (the project) plus any configured file outside it.
             "-P=server",
@@ -196,12 +225,21 @@ async function supervise(
           stdout: "piped",
           stderr: "inherit",
         }).spawn(),
-      onReady: (port) =>
-        log.info("{workers} workers listening on {host}:{port}, sharing the port", {
-          workers: config.workers,
-          host: config.host,
-          port,
-        }),
+      onReady: (port, pids) =>
+        log.info(
+          "{workers} {noun} listening on {host}:{port}, sharing the port (pids {pids}); " +
+            "{recycling}",
+          {
+            workers: config.workers,
+            noun: config.workers === 1 ? "worker" : "workers",
+            host: config.host,
+            port,
+            pids: pids.join(","),
+            recycling: config.workerMaxRssMb > 0
+              ? `each replaced before its memory passes ${config.workerMaxRssMb} MB`
+              : "memory recycling off",
+          },
+        ),
     });
   try {
     return await run();

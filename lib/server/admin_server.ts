@@ -28,6 +28,12 @@ export interface AdminServerOptions {
   ready: () => boolean;
   /** Logger for failures of the endpoint itself. */
   logger?: Logger;
+  /**
+   * Listen with `SO_REUSEPORT`, so a replacement worker can take the port
+   * while the one it replaces drains (`GREETER_WORKER_MAX_RSS_MB`). Deno needs
+   * `--unstable-net` for it. @default false
+   */
+  reusePort?: boolean;
 }
 
 /** A listening admin endpoint. */
@@ -100,6 +106,7 @@ export function startAdminServer(options: AdminServerOptions): RunningAdminServe
     server = Deno.serve({
       hostname: host,
       port: options.port ?? 0,
+      reusePort: options.reusePort ?? false,
       // Without a callback Deno prints "Listening on ..." itself.
       onListen() {},
       onError(error) {

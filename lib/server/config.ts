@@ -19,11 +19,13 @@ import {
   DEFAULT_PORT,
   DEFAULT_SHUTDOWN_DELAY_MS,
   DEFAULT_STREAM_INTERVAL_MS,
+  DEFAULT_WORKER_MAX_RSS_MB,
   MAX_CLOCK_TOLERANCE_SECONDS,
 } from "../shared/defaults.ts";
 import { DEFAULT_MAX_LIFETIME_SECONDS, MIN_SECRET_BYTES } from "../auth/jwt.ts";
 import { ASYMMETRIC_ALGORITHMS, checkProviderUrl } from "../auth/jwks.ts";
 import { LOG_LEVELS, type LogFormat } from "../shared/log.ts";
+import { leaksServerMemory } from "../shared/deno_version.ts";
 import { ConfigError } from "../cli/config_error.ts";
 import { envNames, readSettings, type SettingsTable, usageLines } from "../cli/settings.ts";
 
@@ -99,12 +101,42 @@ export interface ServerConfig {
   readonly streamIntervalMs: number;
   /** Server processes sharing the port (`GREETER_WORKERS`; `auto` resolved to the cores). */
   readonly workers: number;
+  /**
+   * Resident memory in MB past which the supervisor replaces a worker
+   * (`GREETER_WORKER_MAX_RSS_MB`); 0 turns recycling off. Above 0, the server
+   * runs under the supervisor even with one worker.
+   */
+  readonly workerMaxRssMb: number;
   /** Run even on a Deno release known to crash. */
   readonly allowUnsupportedDeno: boolean;
   /** Server reflection: `on` (no token), `auth` (token needed) or `off`. */
   readonly reflection: "on" | "auth" | "off";
   /** Admin endpoint (metrics, health probes) address; `null` when turned off. */
   readonly admin: { readonly host: string; readonly port: number } | null;
+}
+
+/**
+ * The worker memory limit when none is set: {@linkcode DEFAULT_WORKER_MAX_RSS_MB}
+ * on a Deno release that leaks per connection, else 0 (off). Workers are Deno
+ * processes running `main.ts`: a compiled binary, or a process without
+ * permission to run Deno, never recycles unless told.
+ *
+ * @param version the Deno version @default Deno.version.deno
+ * @param canStartWorkers whether this process may start `deno run` workers
+ *   @default not a compiled binary, and run permission for Deno granted
+ * @returns the limit in MB, 0 for off
+ *
+ * @example
+ * ```ts
+ * defaultWorkerMaxRssMb("2.9.3", false); // 192
+ * ```
+ */
+export function defaultWorkerMaxRssMb(
+  version: string = Deno.version.deno,
+  canStartWorkers: boolean = !Deno.build.standalone &&
+    Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state === "granted",
+): number {
+  return leaksServerMemory(version) && canStartWorkers ? DEFAULT_WORKER_MAX_RSS_MB : 0;
 }
 
 /** Most server processes `GREETER_WORKERS` may ask for. */
@@ -367,6 +399,16 @@ export const SERVER_SETTINGS = {
     help: "server processes sharing the port: 1-256, or auto (one per core)",
     check: workersCheck,
   },
+  workerMaxRss: {
+    flag: "worker-max-rss",
+    env: "GREETER_WORKER_MAX_RSS_MB",
+    kind: "int",
+    min: 0,
+    max: 1_048_576,
+    valueName: "MB",
+    defaultText: `${DEFAULT_WORKER_MAX_RSS_MB} on leaking Deno (2.7-2.9.3), else 0`,
+    help: "replace a worker before its resident memory passes this, in MB (0: off)",
+  },
   streamIntervalMs: {
     flag: "stream-interval",
     env: "GREETER_STREAM_INTERVAL_MS",
@@ -606,6 +648,7 @@ export function loadServerConfig(
     drainTimeoutMs: values.drainTimeoutMs,
     streamIntervalMs: values.streamIntervalMs,
     workers: workerCount(values.workers),
+    workerMaxRssMb: values.workerMaxRss ?? defaultWorkerMaxRssMb(),
     allowUnsupportedDeno: values.allowUnsupportedDeno,
     reflection: values.reflection,
     admin: values.admin === "off"

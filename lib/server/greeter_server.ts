@@ -309,6 +309,7 @@ export async function startGreeterServer(
         metrics: metrics ?? undefined,
         ready: serving,
         logger: logger.getChild("admin"),
+        reusePort: options.reusePort ?? false,
       });
     } catch (error) {
       server.forceShutdown();
@@ -346,8 +347,25 @@ export async function startGreeterServer(
       // tryShutdown has closed the listener and sent GOAWAY; nothing new can
       // start a Watch now, and the open ones would hold the drain forever.
       health.endWatches();
-      const outcome = await Promise.race([drained, elapsed(drainTimeoutMs), forced]);
+      const drainStarted = performance.now();
+      let outcome = await Promise.race([drained, elapsed(drainTimeoutMs), forced]);
       clearTimeout(timer);
+      if (outcome === "drained" && shared !== undefined && stats.active > 0) {
+        // On a shared port grpc-js's drain ends at once on Deno, calls still
+        // in flight (it does not hold the injected connections' sessions), and
+        // the process would exit under them: wait for the calls themselves.
+        let waiting = true;
+        const callsDone = async () => {
+          while (waiting && stats.active > 0) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          return "drained" as const;
+        };
+        const left = Math.max(0, drainTimeoutMs - (performance.now() - drainStarted));
+        outcome = await Promise.race([callsDone(), elapsed(left), forced]);
+        waiting = false;
+        clearTimeout(timer);
+      }
       let forcedCalls = 0;
       if (outcome !== "drained") {
         // Count before forcing: the forced close cancels the calls, which

@@ -37,6 +37,13 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 export const DEFAULT_CALL_DEADLINE_MS = 5000;
 /** Default time a shutdown keeps accepting calls after health turns `NOT_SERVING`, in ms. */
 export const DEFAULT_SHUTDOWN_DELAY_MS = 0;
+
+/**
+ * Resident memory, in MB, past which the supervisor replaces a server worker,
+ * on the Deno releases that leak per connection (docs/RUNTIME.md): with the
+ * supervisor's own memory it keeps the whole server under 300 MB.
+ */
+export const DEFAULT_WORKER_MAX_RSS_MB = 192;
 /** Longest accepted name, in characters (Unicode code points). */
 export const MAX_NAME_CHARS = 256;
 /** Replies `SayHelloStream` sends when the request's `count` is 0. */

@@ -36,6 +36,27 @@ const CRASHING = new Set(["2.9.4", "2.9.5", "2.9.6"]);
 export const LEAK_KB_PER_CONNECTION = 40;
 
 /**
+ * Whether a Deno release keeps the memory of every closed `node:http2` server
+ * connection (2.7.0 to 2.9.3, denoland/deno#36043): the releases on which the
+ * supervisor recycles workers by default (`GREETER_WORKER_MAX_RSS_MB`).
+ *
+ * @param version a Deno version such as `2.9.3`
+ * @returns true for 2.7.0 to 2.9.3
+ *
+ * @example
+ * ```ts
+ * leaksServerMemory("2.9.3"); // true
+ * leaksServerMemory("2.9.6"); // false (it crashes instead)
+ * ```
+ */
+export function leaksServerMemory(version: string): boolean {
+  const match = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (match === null) return false;
+  const [major, minor, patch] = match.slice(1).map(Number);
+  return major === 2 && minor >= 7 && (minor < 9 || (minor === 9 && patch <= 3));
+}
+
+/**
  * Judges a Deno version string (`Deno.version.deno`).
  *
  * - 2.9.4 to 2.9.6 crash (matrix cases a, c, d, f): refused.
@@ -88,7 +109,7 @@ export function checkDenoVersion(version: string): DenoVersionVerdict {
     verdict: "warn",
     message: `Deno ${version} keeps about ${LEAK_KB_PER_CONNECTION} KB of server memory for ` +
       `every connection opened and closed (denoland/deno#36043; the fix in 2.9.4 brought the ` +
-      `crash of denoland/deno#36788): reuse channels, and restart the server before its memory ` +
-      `passes your limit (docs/RUNTIME.md)`,
+      `crash of denoland/deno#36788): reuse channels, and let the supervisor replace the server ` +
+      `process before its memory passes GREETER_WORKER_MAX_RSS_MB (docs/RUNTIME.md)`,
   };
 }

@@ -1,0 +1,245 @@
+/**
+ * Worker recycling and restarts through the real `main.ts`: with a tiny
+ * memory limit the supervisor replaces its worker every few seconds while a
+ * client calls in a loop, and every call is OK; a worker killed with SIGKILL is replaced and the
+ * server keeps serving; a worker that keeps dying makes the supervisor give up.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { createGreeterClient, type GreeterConnection } from "../../lib/client/greeter_client.ts";
+import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_provider.ts";
+import { generateDevPki } from "../../lib/shared/dev_certs.ts";
+import { superviseWorkers } from "../../lib/server/supervisor.ts";
+import type { Logger } from "@logtape/logtape";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const SECRET = "r".repeat(40);
+
+/** Reads JSON log lines from `stream`; `next` waits (bounded) for one that matches. */
+function logReader(stream: ReadableStream<Uint8Array>) {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const logs: Record<string, unknown>[] = [];
+  let seen = 0;
+  let pending: Promise<ReadableStreamReadResult<string>> | undefined;
+  return {
+    logs,
+    /** The next line from now on whose message matches, within `timeoutMs`. */
+    async next(pattern: RegExp, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+      const deadline = Date.now() + timeoutMs;
+      while (true) {
+        while (seen < logs.length) {
+          const record = logs[seen++];
+          if (pattern.test(String(record.message))) return record;
+        }
+        const newline = buffered.indexOf("\n");
+        if (newline !== -1) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          try {
+            logs.push(JSON.parse(line));
+          } catch {
+            logs.push({ message: line });
+          }
+          continue;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`no log line ${pattern}; logs: ${JSON.stringify(logs)}`);
+        pending ??= reader.read();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const result = await Promise.race([
+          pending,
+          new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), left))),
+        ]);
+        clearTimeout(timer);
+        if (result === undefined) continue;
+        pending = undefined;
+        if (result.done) throw new Error(`no log line ${pattern}; logs: ${JSON.stringify(logs)}`);
+        buffered += result.value;
+      }
+    },
+    cancel: () => reader.cancel().catch(() => {}),
+  };
+}
+
+/** Starts `main.ts` over TLS + JWT on a free port, with only the environment given here. */
+async function startServer(env: Record<string, string>) {
+  const dir = await Deno.makeTempDir();
+  const pki = await generateDevPki({ caCommonName: "Example Corp Issuing CA" });
+  await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
+  await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
+  // The caller's GREETER_*/GRPC_* stay out: only what this test sets reaches the server.
+  const inherited = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([k]) => !/^(GREETER_|GRPC_)/.test(k)),
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-P=server", `--allow-read=${ROOT},${dir}`, MAIN, "--port", "0"],
+    cwd: ROOT,
+    clearEnv: true,
+    env: {
+      ...inherited,
+      GREETER_ENV: "production",
+      GREETER_ADMIN: "off",
+      GREETER_LOG_FORMAT: "json",
+      GREETER_JWT_SECRET: SECRET,
+      GREETER_TLS_CERT: `${dir}/server.pem`,
+      GREETER_TLS_KEY: `${dir}/server.key.pem`,
+      ...env,
+    },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const log = logReader(child.stderr);
+  const tokenProvider = createTokenProvider({
+    source: mintingTokenSource({
+      secret: new TextEncoder().encode(SECRET),
+      issuer: "greeter",
+      audience: "helloworld.Greeter",
+      subject: "recycle-test",
+    }),
+  });
+  let port = 0;
+  const clients: GreeterConnection[] = [];
+  return {
+    child,
+    log,
+    async ready(): Promise<{ port: number; pids: number[] }> {
+      const line = await log.next(/listening on .* sharing the port/);
+      port = Number(line.port);
+      return { port, pids: String(line.pids).split(",").map(Number) };
+    },
+    /** A new channel; `keep` closes it with the server, otherwise the caller closes it. */
+    client(keep = true): GreeterConnection {
+      const client = createGreeterClient({
+        target: `localhost:${port}`,
+        tls: { ca: pki.caCert },
+        tokenProvider,
+        deadlineMs: 10_000,
+        tracing: false,
+      });
+      if (keep) clients.push(client);
+      return client;
+    },
+    async [Symbol.asyncDispose]() {
+      for (const client of clients) client.close();
+      // SIGTERM drains every worker; a worker whose supervisor is gone drains on its own.
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already exited */ }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        child.status,
+        new Promise((resolve) => (timer = setTimeout(resolve, 15_000))),
+      ]);
+      clearTimeout(timer);
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await log.cancel();
+      await child.status;
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("supervisor replaces a worker past its memory limit while calls in a loop all succeed", async () => {
+  // 1 MB: every worker is over the limit, so one is replaced every few seconds.
+  await using server = await startServer({ GREETER_WORKER_MAX_RSS_MB: "1" });
+  const { pids } = await server.ready();
+  assert.equal(pids.length, 1, "one supervisor, one worker");
+  const shared = server.client();
+  const statuses = new Map<string, number>();
+  const failures: string[] = [];
+  let stop = false;
+  const count = (outcome: string) => statuses.set(outcome, (statuses.get(outcome) ?? 0) + 1);
+  const call = async (client: GreeterConnection, name: string) => {
+    try {
+      const reply = await client.sayHello({ name });
+      count(reply.message === `Hello, ${name}!` ? "OK" : `wrong reply ${reply.message}`);
+    } catch (error) {
+      failures.push(`${name} at ${new Date().toISOString()}: ${(error as Error).message}`);
+      count("failed");
+      // A server that is gone fails calls at once: do not spin.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  // A long-lived channel: it follows each hand-over (GOAWAY from the old worker, reconnect).
+  const loops = [
+    (async () => {
+      for (let i = 0; !stop && failures.length < 50; i++) await call(shared, `shared-${i}`);
+    })(),
+  ];
+  try {
+    const first = await server.log.next(/recycled/);
+    assert.equal(first.oldPid, pids[0], "the first worker is the one replaced");
+    assert.ok(Number(first.oldRssMb) > 1, "the line gives the old worker's memory");
+    const second = await server.log.next(/recycled/);
+    assert.equal(second.oldPid, first.newPid, "the replacement served until it was replaced");
+    assert.notEqual(second.newPid, first.newPid);
+    // Calls keep going after the second hand-over.
+    const before = statuses.get("OK") ?? 0;
+    const deadline = Date.now() + 10_000;
+    while ((statuses.get("OK") ?? 0) < before + 20 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    stop = true;
+    await Promise.all(loops);
+  }
+  const ok = statuses.get("OK") ?? 0;
+  const events = server.log.logs.filter((l) => !/SayHello/.test(String(l.message)))
+    .map((l) => `${l.timestamp} ${l.message}`);
+  assert.deepEqual(failures, [], `every call OK (${ok} were); server: ${events.join("\n")}`);
+  assert.ok(ok >= 20, `calls went on across the recycles: ${ok}`);
+  server.child.kill("SIGTERM");
+  await server.log.next(/draining every worker/);
+  assert.equal((await server.child.status).code, 0, "the supervisor drains and exits 0");
+});
+
+Deno.test("supervisor restarts a worker killed with SIGKILL and keeps serving", async () => {
+  // A limit it never reaches: the supervisor runs for its restarts alone.
+  await using server = await startServer({ GREETER_WORKER_MAX_RSS_MB: "100000" });
+  const { pids } = await server.ready();
+  const client = server.client();
+  assert.equal((await client.sayHello({ name: "before" })).message, "Hello, before!");
+  Deno.kill(pids[0], "SIGKILL");
+  const died = await server.log.next(/exited unexpectedly/);
+  assert.equal(died.pid, pids[0]);
+  assert.equal(died.how, "signal SIGKILL");
+  const restarted = await server.log.next(/restarted/);
+  assert.notEqual(restarted.pid, pids[0]);
+  assert.equal((await client.sayHello({ name: "after" })).message, "Hello, after!");
+  server.child.kill("SIGTERM");
+  assert.equal((await server.child.status).code, 0);
+});
+
+Deno.test("supervisor gives up and exits 1 when workers keep dying", async () => {
+  const lines: string[] = [];
+  const record = (message: string) => lines.push(message);
+  const never = new Promise<string>(() => {});
+  // A worker that says it listens, then dies 100 ms later.
+  const code = await superviseWorkers({
+    count: 1,
+    host: "127.0.0.1",
+    port: 1,
+    logger: { info: record, warn: record, error: record } as unknown as Logger,
+    drain: never,
+    force: never,
+    restart: { maxCrashes: 2, windowMs: 60_000, initialBackoffMs: 10 },
+    spawn: (index) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `console.log(JSON.stringify({ worker: ${index}, port: 1 })); ` +
+          "setTimeout(() => Deno.exit(3), 100);",
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn(),
+  });
+  assert.equal(code, 1);
+  assert.equal(lines.filter((l) => /exited unexpectedly/.test(l)).length, 2);
+  assert.equal(lines.filter((l) => /restarted/.test(l)).length, 2);
+  assert.equal(lines.filter((l) => /giving up/.test(l)).length, 1);
+});
