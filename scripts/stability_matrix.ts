@@ -57,6 +57,14 @@ const STABILITY_SETTINGS = {
     valueName: "MB",
     help: "stop the churn case when the server's RSS exceeds this",
   },
+  "worker-max-rss": {
+    flag: "worker-max-rss",
+    kind: "int",
+    min: 0,
+    valueName: "MB",
+    defaultText: "the server's default",
+    help: "the churn case's server: replace a worker past this RSS (0: no supervisor)",
+  },
   "log-dir": {
     flag: "log-dir",
     kind: "path",
@@ -105,6 +113,8 @@ const T = QUICK
   };
 const CONNECTIONS = flags.connections ?? T.connections;
 const RSS_LIMIT = flags["rss-limit-mb"] * 1e6;
+// (h): the server's GREETER_WORKER_MAX_RSS_MB; absent, its default (recycling on leaking releases).
+const WORKER_MAX_RSS = flags["worker-max-rss"];
 
 interface Result {
   id: string;
@@ -533,7 +543,14 @@ async function caseG(): Promise<void> {
 
 // (h) memory per connection under churn
 async function caseH(): Promise<void> {
-  const { child: server, port } = await projectServer("h-server", ["--log-level", "warning"]);
+  const { child: server, port } = await projectServer("h-server", [
+    "--log-level",
+    "warning",
+    ...(WORKER_MAX_RSS === undefined ? [] : ["--worker-max-rss", String(WORKER_MAX_RSS)]),
+  ]);
+  // Recycles are logged at info: count the worker processes seen instead.
+  const workers = new Set<number>(server.descendants());
+  const restarts = server.count(/exited unexpectedly/);
   const start = server.rss();
   const warm = Math.min(1_000, Math.floor(CONNECTIONS / 10));
   const churnArgs = [
@@ -550,6 +567,8 @@ async function caseH(): Promise<void> {
     "8",
     "--progress",
     String(warm),
+    "--retry-unanswered",
+    "3",
   ];
   const churn = nodePeer("h-churn", churnArgs);
   let base = NaN, peak = 0, overLimit = false;
@@ -557,6 +576,7 @@ async function caseH(): Promise<void> {
   const watch = setInterval(() => {
     const rss = server.rss();
     peak = Math.max(peak, rss || 0);
+    for (const pid of server.descendants()) workers.add(pid);
     const done = Number(churn.event("progress")?.done ?? 0);
     if (Number.isNaN(base) && done >= warm) base = rss;
     if (rss > RSS_LIMIT && !overLimit) {
@@ -577,18 +597,19 @@ async function caseH(): Promise<void> {
   clearInterval(sampler);
   await sleep(3_000);
   const end = server.rss();
+  const processes = 1 + server.descendants().length;
   const done = churn.event("done") as
     | { connections: number; statuses: Record<string, number>; seconds: number }
     | undefined;
   const connections = done?.connections ?? Number(churn.event("progress")?.done ?? 0);
   const okCalls = done?.statuses?.["0"] ?? 0;
   const perConn = (end - base) / Math.max(1, connections - warm);
-  const probe = nodePeer("h-probe", [...churnArgs.slice(0, -6), "--connections", "1"]);
+  const probe = nodePeer("h-probe", [...churnArgs.slice(0, -8), "--connections", "1"]);
   const live = (await probe.ended).code === 0 &&
     (probe.event("done")?.statuses as Record<string, number> | undefined)?.["0"] === 1;
   const { ended: serverEnd } = await stop(server);
   const target = end <= 300e6 && okCalls === CONNECTIONS && live && !serverEnd.aborted &&
-    !overLimit;
+    !overLimit && restarts() === 0;
   report({
     id: "h",
     title:
@@ -599,8 +620,16 @@ async function caseH(): Promise<void> {
       ` in ${done?.seconds.toFixed(0) ?? "?"} s (${describe(churnEnd)}); RSS start ${mb(start)}, ` +
       `after ${warm} ${mb(base)}, end ${mb(end)}, peak ${mb(peak)}; ` +
       `${(perConn / 1e3).toFixed(1)} KB per connection; samples ${samples.join(" ")}; ` +
+      `${Math.max(0, workers.size - 1)} workers recycled, ${restarts()} died; ` +
+      `RSS counts ${processes} processes; ${retriedConnections(churn)}` +
       `server ${live ? "serving" : "NOT serving"}, ${describe(serverEnd)}`,
   });
+}
+
+/** The churn's connections that closed before any response and were made again, if any. */
+function retriedConnections(churn: Child): string {
+  const retried = Number(churn.event("done")?.retried ?? 0);
+  return retried > 0 ? `${retried} connections reset before any response and made again; ` : "";
 }
 
 // ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ const { positionals, values: flags } = parseArgs({
     "duration-ms": { type: "string", default: "10000" },
     connections: { type: "string", default: "1000" },
     progress: { type: "string", default: "5000" },
+    "retry-unanswered": { type: "string", default: "0" },
     ca: { type: "string" },
     "secret-file": { type: "string" },
   },
@@ -327,8 +328,10 @@ function oneConnection(ca, bearer) {
   return new Promise((resolve) => {
     const session = http2.connect(flags.target, { ca, servername: "localhost" });
     let status = "no-status";
+    let answered = false;
+    const done = () => resolve({ status, answered });
     session.on("error", () => {});
-    session.on("close", () => resolve(status)); // a refused or reset connection ends here
+    session.on("close", done); // a refused or reset connection ends here
     const req = session.request({
       ":method": "POST",
       ":path": UNARY,
@@ -337,10 +340,13 @@ function oneConnection(ca, bearer) {
       authorization: `Bearer ${bearer}`,
     });
     req.on("trailers", (t) => (status = t["grpc-status"]));
-    req.on("response", (h) => h["grpc-status"] !== undefined && (status = h["grpc-status"]));
+    req.on("response", (h) => {
+      answered = true;
+      if (h["grpc-status"] !== undefined) status = h["grpc-status"];
+    });
     req.on("data", () => {});
     req.on("error", () => {});
-    req.on("close", () => session.close(() => resolve(status)));
+    req.on("close", () => session.close(done));
     const message = encodeRequest({ name: "churn" });
     const frame = Buffer.alloc(5 + message.length);
     frame.writeUInt32BE(message.length, 1);
@@ -354,13 +360,20 @@ async function churnMode() {
   const bearer = token(flags["secret-file"]);
   const total = int("connections");
   const every = int("progress");
-  let started = 0, done = 0;
+  let started = 0, done = 0, retried = 0;
   const statuses = {};
   const t0 = Date.now();
   const worker = async () => {
     while (started < total) {
       started++;
-      const status = await oneConnection(ca, bearer);
+      // A connection closed before any response (reset while a server process hands
+      // its port over) never reached a handler: made again, as gRPC clients retry
+      // UNAVAILABLE; counted, and only --retry-unanswered times.
+      let { status, answered } = await oneConnection(ca, bearer);
+      for (let i = 0; status === "no-status" && !answered && i < int("retry-unanswered"); i++) {
+        retried++;
+        ({ status, answered } = await oneConnection(ca, bearer));
+      }
       statuses[status] = (statuses[status] ?? 0) + 1;
       if (++done % every === 0 || done === total) {
         emit("progress", { done, seconds: (Date.now() - t0) / 1000 });
@@ -368,7 +381,7 @@ async function churnMode() {
     }
   };
   await Promise.all(Array.from({ length: int("concurrency") }, worker));
-  emit("done", { connections: done, statuses, seconds: (Date.now() - t0) / 1000 });
+  emit("done", { connections: done, statuses, retried, seconds: (Date.now() - t0) / 1000 });
 }
 
 const modes = {

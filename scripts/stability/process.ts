@@ -44,6 +44,7 @@ export class Child {
   readonly events: Record<string, unknown>[] = [];
   #lines: string[] = [];
   #crashLine: string | null = null;
+  #counters: ((line: string) => void)[] = [];
   #waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   #process: Deno.ChildProcess;
   #exited = false;
@@ -112,6 +113,7 @@ export class Child {
       } catch { /* not an event */ }
     }
     this.#lines.push(line);
+    for (const counter of this.#counters) counter(line);
     if (this.#lines.length > 500) this.#lines.splice(0, 250);
     this.#waiters = this.#waiters.filter((w) => {
       if (!w.test(line)) return true;
@@ -161,14 +163,60 @@ export class Child {
     } catch { /* already gone */ }
   }
 
-  /** Resident memory in bytes, from /proc, or NaN once gone. */
+  /**
+   * Resident memory in bytes of the child and every process below it (a
+   * supervisor and its workers), from /proc, or NaN once the child is gone.
+   */
   rss(): number {
+    const own = rssOf(this.pid);
+    if (Number.isNaN(own)) return NaN;
+    return descendantsOf(this.pid).reduce((sum, pid) => sum + (rssOf(pid) || 0), own);
+  }
+
+  /** Processes below the child now (workers of a supervisor), from /proc. */
+  descendants(): number[] {
+    return descendantsOf(this.pid);
+  }
+
+  /** Counts the lines from now on that match `pattern`; call the result for the count. */
+  count(pattern: RegExp): () => number {
+    let n = this.#lines.filter((l) => pattern.test(l)).length;
+    this.#counters.push((line) => pattern.test(line) && n++);
+    return () => n;
+  }
+}
+
+/** VmRSS of one process in bytes, or NaN when it is gone. */
+function rssOf(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+    return kb ? Number(kb[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Every process below `pid`, from the parent ids in /proc. */
+function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
     try {
-      const status = Deno.readTextFileSync(`/proc/${this.pid}/status`);
-      const kb = /VmRSS:\s+(\d+) kB/.exec(status);
-      return kb ? Number(kb[1]) * 1024 : NaN;
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry.name)]);
     } catch {
-      return NaN;
+      // Exited meanwhile.
     }
   }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
 }
