@@ -15,7 +15,7 @@
  * `/proc/PID/status` needs `--allow-all` on Deno.
  *
  * The supervisor:
- * - picks the port first when it is 0, so every worker shares the same one;
+ * - with port 0, lets the first worker pick a free port, which the others share;
  * - waits until every worker listens, then reports one start-up line (a
  *   worker that fails to start stops the rest: exit code 1);
  * - **recycles**: when a worker's memory passes the limit, starts its
@@ -40,7 +40,6 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import * as net from "node:net";
 import { readLines } from "../bench/_read_lines.ts";
 
 /** Environment variable that makes `main.ts` a worker, holding its index (0 … N-1). */
@@ -153,7 +152,7 @@ function describeExit(status: Deno.CommandStatus): string {
  * ```
  */
 export async function superviseWorkers(options: SuperviseOptions): Promise<number> {
-  const { count, host, logger } = options;
+  const { count, logger } = options;
   const maxRss = options.maxRssBytes ?? 0;
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const retireTimeoutMs = options.retireTimeoutMs ?? 30_000;
@@ -173,9 +172,10 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
       timers.add(id);
     });
 
-  // Port 0: hold a free port (SO_REUSEPORT too) until every worker listens on it.
-  const holder = options.port === 0 ? await holdFreePort(host) : undefined;
-  const port = holder?.port ?? options.port;
+  // Port 0: the first worker picks a free port (with SO_REUSEPORT), and the
+  // others and every replacement share it. (A port held by the supervisor
+  // would take connections it can only refuse once a worker is listening.)
+  let port = options.port;
 
   const live = new Set<Worker>();
   let started = false;
@@ -234,6 +234,7 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
           }
           if (message.worker !== slot) continue;
           if (typeof message.port === "number") {
+            if (port === 0) port = message.port;
             worker.listening = true;
             markReady(true);
           }
@@ -258,12 +259,14 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
 
   const slots: Worker[] = [];
   try {
-    for (let i = 0; i < count; i++) slots.push(start(i));
+    slots.push(start(0));
+    if (port === 0 && count > 1) await Promise.race([slots[0].ready, delay(readyTimeoutMs)]);
+    // Without a port from the first worker, it failed: the start-up fails below.
+    for (let i = 1; i < count && port !== 0; i++) slots.push(start(i));
   } catch (error) {
     // Leave no worker behind without its supervisor.
     for (const worker of slots) kill(worker, "SIGKILL");
     await Promise.all(slots.map((worker) => worker.exited));
-    await holder?.close();
     throw error;
   }
   /** Slots whose worker is being replaced (recycle or restart under way). */
@@ -415,7 +418,6 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
     delay(readyTimeoutMs).then(() => resolve(false));
     stopped.then(() => resolve(false));
   });
-  await holder?.close();
   if (!allReady && !stopping) {
     // A worker that cannot start (a port in use, a bad certificate) will not start again.
     const dead = slots.find((w) => !w.listening && !live.has(w));
@@ -454,17 +456,4 @@ export async function superviseWorkers(options: SuperviseOptions): Promise<numbe
   await allExited;
   for (const id of timers) clearTimeout(id);
   return failed ? 1 : 0;
-}
-
-/** Listens on a free port with SO_REUSEPORT, so workers can bind it too, until closed. */
-async function holdFreePort(host: string): Promise<{ port: number; close(): Promise<void> }> {
-  const listener = net.createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    listener.once("error", reject);
-    listener.listen({ host, port: 0, reusePort: true } as net.ListenOptions, () => resolve());
-  });
-  return {
-    port: (listener.address() as net.AddressInfo).port,
-    close: () => new Promise<void>((resolve) => listener.close(() => resolve())),
-  };
 }
