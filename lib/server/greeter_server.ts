@@ -197,6 +197,13 @@ export class ListenError extends Error {
 }
 
 /**
+ * On a shared port, the drain ends once no call has started for this long
+ * (ms) and none is in flight: connections accepted just before the listener
+ * closed finish their TLS handshake and first call in it.
+ */
+const SHARED_PORT_QUIET_MS = 500;
+
+/**
  * Starts a Greeter server and resolves once it is listening.
  *
  * @example
@@ -350,14 +357,19 @@ export async function startGreeterServer(
       const drainStarted = performance.now();
       let outcome = await Promise.race([drained, elapsed(drainTimeoutMs), forced]);
       clearTimeout(timer);
-      if (outcome === "drained" && shared !== undefined && stats.active > 0) {
+      if (outcome === "drained" && shared !== undefined) {
         // On a shared port grpc-js's drain ends at once on Deno, calls still
         // in flight (it does not hold the injected connections' sessions), and
-        // the process would exit under them: wait for the calls themselves.
+        // connections whose TLS handshake was under way when the listener
+        // closed have not made their first call yet; the process would exit
+        // under both. Wait for the calls themselves, until none has started
+        // for SHARED_PORT_QUIET_MS.
         let waiting = true;
         const callsDone = async () => {
-          while (waiting && stats.active > 0) {
-            await new Promise((resolve) => setTimeout(resolve, 20));
+          let seen = -1;
+          while (waiting && (stats.active > 0 || stats.total !== seen)) {
+            seen = stats.total;
+            await new Promise((resolve) => setTimeout(resolve, SHARED_PORT_QUIET_MS));
           }
           return "drained" as const;
         };

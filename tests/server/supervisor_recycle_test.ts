@@ -1,7 +1,8 @@
 /**
  * Worker recycling and restarts through the real `main.ts`: with a tiny
- * memory limit the supervisor replaces its worker every few seconds while a
- * client calls in a loop, and every call is OK; a worker killed with SIGKILL is replaced and the
+ * memory limit the supervisor replaces its worker every few seconds while
+ * clients call in a loop (one long-lived channel, and a new channel per
+ * call), and every call is OK; a worker killed with SIGKILL is replaced and the
  * server keeps serving; a worker that keeps dying makes the supervisor give up.
  */
 import assert from "node:assert/strict";
@@ -164,11 +165,25 @@ Deno.test("supervisor replaces a worker past its memory limit while calls in a l
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
-  // A long-lived channel: it follows each hand-over (GOAWAY from the old worker, reconnect).
+  // A long-lived channel, which follows each hand-over, and new connections
+  // (a new channel for each call), some of which arrive as the old worker
+  // stops listening.
   const loops = [
     (async () => {
       for (let i = 0; !stop && failures.length < 50; i++) await call(shared, `shared-${i}`);
     })(),
+    ...[0, 1].map((n) =>
+      (async () => {
+        for (let i = 0; !stop && failures.length < 50; i++) {
+          const client = server.client(false);
+          await call(client, `fresh-${n}-${i}`);
+          client.close();
+          // Paced: on Deno 2.9.3 every closed client channel keeps a lot of the
+          // test's own memory, so a tight loop starves the test.
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })()
+    ),
   ];
   try {
     const first = await server.log.next(/recycled/);
