@@ -83,7 +83,7 @@ async function spawnBackend(dir: string, name: string) {
     admin: String(listening.admin),
     async handled(): Promise<number> {
       const text = await (await fetch(`${this.admin}/metrics`)).text();
-      return [...text.matchAll(/^grpc_server_handled_total\{[^}]*grpc_code="OK"\} (\d+)$/gm)]
+      return [...text.matchAll(/^grpc_server_handled_total\{[^}]*grpc_code="OK"[^}]*\} (\d+)$/gm)]
         .reduce((sum, match) => sum + Number(match[1]), 0);
     },
     async stop() {
