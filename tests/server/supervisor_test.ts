@@ -11,37 +11,11 @@ import { signToken } from "../../lib/auth/jwt.ts";
 import { generateDevPki } from "../../lib/shared/dev_certs.ts";
 import { loadGreeterProto } from "../../lib/shared/proto.ts";
 import { workerCount } from "../../lib/server/config.ts";
+import { jsonLogReader } from "../_helpers/json_log_reader.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SECRET = "w".repeat(40);
-
-/** Reads JSON log lines from `stream` until one matches. */
-function logReader(stream: ReadableStream<Uint8Array>) {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  const logs: Record<string, unknown>[] = [];
-  return {
-    logs,
-    async next(pattern: RegExp): Promise<Record<string, unknown>> {
-      while (true) {
-        const newline = buffered.indexOf("\n");
-        if (newline !== -1) {
-          const line = buffered.slice(0, newline);
-          buffered = buffered.slice(newline + 1);
-          const record = JSON.parse(line);
-          logs.push(record);
-          if (pattern.test(String(record.message))) return record;
-          continue;
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`no log line ${pattern}; logs: ${JSON.stringify(logs)}`);
-        buffered += value;
-      }
-    },
-    cancel: () => reader.cancel().catch(() => {}),
-  };
-}
 
 Deno.test("two workers share one port, split the calls and drain as one server on SIGTERM", async () => {
   const dir = await Deno.makeTempDir();
@@ -64,7 +38,7 @@ Deno.test("two workers share one port, split the calls and drain as one server o
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const log = logReader(child.stderr);
+  const log = jsonLogReader(child.stderr);
   const clients: grpc.Client[] = [];
   try {
     const ready = await log.next(/2 workers listening/);
