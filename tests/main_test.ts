@@ -5,13 +5,10 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { fileURLToPath } from "node:url";
 import { signToken } from "../lib/auth/jwt.ts";
-import { generateDevPki } from "../lib/shared/dev_certs.ts";
 import { loadGreeterProto } from "../lib/shared/proto.ts";
+import { MAIN, ROOT, spawnMain } from "./_helpers/spawn_main.ts";
 
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SECRET = "m".repeat(40);
 
 /** Permissions like `-P=server`, plus read of the temp dir holding test certificates. */
@@ -87,51 +84,18 @@ Deno.test("server --help prints every setting and exits 0", async () => {
 });
 
 /** `main.ts` in production with throwaway certificates, its JSON log lines readable in order. */
-async function spawnProductionServer(extraArgs: string[] = []) {
-  const dir = await Deno.makeTempDir();
-  const pki = await generateDevPki({ caCommonName: "Example Corp Issuing CA" });
-  await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
-  await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: serverArgs(["--port", "0", "--admin-port", "0", "--log-format", "json", ...extraArgs]),
+async function spawnProductionServer(extraFlags: string[] = []) {
+  const server = await spawnMain({
+    // Permissions like -P=server, from outside the project.
+    command: () => [Deno.execPath(), ...serverArgs([])],
     cwd: "/",
-    env: {
-      GREETER_ENV: "production",
-      GREETER_JWT_SECRET: SECRET,
-      GREETER_TLS_CERT: `${dir}/server.pem`,
-      GREETER_TLS_KEY: `${dir}/server.key.pem`,
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  const logs: Record<string, unknown>[] = [];
-  const nextLog = async (pattern: RegExp) => {
-    while (true) {
-      const newline = buffered.indexOf("\n");
-      if (newline !== -1) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        const record = JSON.parse(line);
-        logs.push(record);
-        // The message is the rendered text; the template and the values are fields.
-        if (pattern.test(`${record.message} ${JSON.stringify(record)}`)) return record;
-        continue;
-      }
-      const { value, done } = await lines.read();
-      if (done) {
-        throw new Error(`server exited before logging ${pattern}; logs: ${JSON.stringify(logs)}`);
-      }
-      buffered += value;
-    }
-  };
-  const listening = await nextLog(/Greeter listening/);
-  const port = Number(String(listening.address).split(":").pop());
+    flags: ["--port", "0", "--admin-port", "0", "--log-format", "json", ...extraFlags],
+    secret: SECRET,
+  });
   const { helloworld } = loadGreeterProto();
   const client = new helloworld.Greeter(
-    `localhost:${port}`,
-    grpc.credentials.createSsl(Buffer.from(pki.caCert)),
+    `localhost:${server.port}`,
+    grpc.credentials.createSsl(Buffer.from(server.pki!.caCert)),
   );
   const token = await signToken({
     secret: new TextEncoder().encode(SECRET),
@@ -142,29 +106,21 @@ async function spawnProductionServer(extraArgs: string[] = []) {
   const metadata = new grpc.Metadata();
   metadata.set("authorization", `Bearer ${token}`);
   return {
-    child,
-    listening,
-    logs,
-    nextLog,
+    ...server,
     client,
     token,
     metadata,
     async [Symbol.asyncDispose]() {
       client.close();
-      await lines.cancel().catch(() => {});
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-      await child.status;
-      await Deno.remove(dir, { recursive: true });
+      await server[Symbol.asyncDispose]();
     },
   };
 }
 
 Deno.test("server in production serves TLS + JWT and drains on SIGTERM", async () => {
   await using server = await spawnProductionServer();
-  assert.equal(server.listening.transport, "TLS");
-  assert.equal(server.listening.env, "production");
+  assert.equal(server.ready.transport, "TLS");
+  assert.equal(server.ready.env, "production");
   const reply = await new Promise<string>((resolve, reject) =>
     server.client.SayHello(
       { name: "production" },
@@ -173,12 +129,12 @@ Deno.test("server in production serves TLS + JWT and drains on SIGTERM", async (
     )
   );
   assert.equal(reply, "Hello, production!");
-  const call = await server.nextLog(/SayHello/);
+  const call = await server.log.next(/SayHello/);
   assert.equal(call.sub, "main-test");
-  assert.ok(!JSON.stringify(server.logs).includes(server.token), "token must never be logged");
+  assert.ok(!JSON.stringify(server.log.logs).includes(server.token), "token must never be logged");
 
   server.child.kill("SIGTERM");
-  const summary = await server.nextLog(/^shutdown/);
+  const summary = await server.log.next(/^shutdown/);
   assert.equal(summary.how, "graceful");
   assert.equal(summary.totalCalls, 1);
   assert.equal((await server.child.status).code, 0);
@@ -197,15 +153,15 @@ Deno.test("server cuts off in-flight calls at a second signal during the drain",
   while (replies.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
 
   server.child.kill("SIGTERM");
-  await server.nextLog(/received: draining/);
+  await server.log.next(/received: draining/);
   // A copy arriving at once is taken as the same request; see the next test.
   server.child.kill("SIGTERM");
-  await server.nextLog(/taken as a copy/);
+  await server.log.next(/taken as a copy/);
   // A deliberate second signal comes after the copy window (1 s).
   await new Promise((resolve) => setTimeout(resolve, 1100));
   server.child.kill("SIGTERM");
-  await server.nextLog(/received again: closing in-flight calls now/);
-  const summary = await server.nextLog(/^shutdown/);
+  await server.log.next(/received again: closing in-flight calls now/);
+  const summary = await server.log.next(/^shutdown/);
   assert.equal(summary.how, "forced");
   assert.equal(summary.forcedCalls, 1);
   assert.equal((await server.child.status).code, 0);
@@ -216,7 +172,7 @@ Deno.test("server cuts off in-flight calls at a second signal during the drain",
 
 Deno.test("server reports its admin endpoint at start-up, and /readyz turns 503 while it drains", async () => {
   await using server = await spawnProductionServer(["--stream-interval", "200"]);
-  const admin = String(server.listening.admin);
+  const admin = String(server.ready.admin);
   assert.match(admin, /^http:\/\/127\.0\.0\.1:\d+$/);
   const get = async (path: string) => {
     const response = await fetch(`${admin}${path}`);
@@ -242,13 +198,13 @@ Deno.test("server reports its admin endpoint at start-up, and /readyz turns 503 
   stream.on("error", () => {});
   await first;
   server.child.kill("SIGTERM");
-  await server.nextLog(/received: draining/);
+  await server.log.next(/received: draining/);
   assert.deepEqual(await get("/readyz"), { status: 503, body: "shutting down\n" });
   assert.equal((await get("/healthz")).status, 200, "alive while draining");
   // Past the 1 s copy window, a second signal forces (sooner, it would be taken as a copy).
   await new Promise((resolve) => setTimeout(resolve, 1100));
   server.child.kill("SIGTERM");
-  await server.nextLog(/^shutdown/);
+  await server.log.next(/^shutdown/);
   assert.equal((await server.child.status).code, 0);
   await assert.rejects(fetch(`${admin}/healthz`), "the admin endpoint closes with the server");
 });

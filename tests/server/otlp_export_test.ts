@@ -8,12 +8,10 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { fileURLToPath } from "node:url";
-import { generateDevPki } from "../../lib/shared/dev_certs.ts";
 import { loadGreeterProto } from "../../lib/shared/proto.ts";
 import { signToken } from "../../lib/auth/jwt.ts";
+import { ROOT, spawnMain } from "../_helpers/spawn_main.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SECRET = "o".repeat(40);
 
 /** One span as OTLP/JSON carries it, with its attributes as a plain object. */
@@ -103,134 +101,94 @@ function otelEnv(endpoint: string, service: string): Record<string, string> {
 
 Deno.test("server and client export one span per call to an OTLP receiver, parented across the hop", async () => {
   await using receiver = startReceiver();
-  const dir = await Deno.makeTempDir();
-  const pki = await generateDevPki({ caCommonName: "Example Corp Issuing CA" });
-  await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
-  await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
-  await Deno.writeTextFile(`${dir}/ca.pem`, pki.caCert);
+  await using server = await spawnMain({
+    flags: ["--port", "0", "--admin", "off"],
+    secret: SECRET,
+    env: otelEnv(receiver.endpoint, "greeter-server"),
+  });
+  const { port, dir } = server;
+  const pki = server.pki!;
 
-  const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=server", "--allow-read", "main.ts", "--port", "0", "--admin", "off"],
-    cwd: ROOT,
-    env: {
-      ...otelEnv(receiver.endpoint, "greeter-server"),
-      GREETER_ENV: "production",
-      GREETER_LOG_FORMAT: "json",
-      GREETER_JWT_SECRET: SECRET,
-      GREETER_TLS_CERT: `${dir}/server.pem`,
-      GREETER_TLS_KEY: `${dir}/server.key.pem`,
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const logLines: Record<string, unknown>[] = [];
-  const reading = (async () => {
-    let buffered = "";
-    for await (const chunk of server.stderr.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) !== -1) {
-        logLines.push(JSON.parse(buffered.slice(0, newline)));
-        buffered = buffered.slice(newline + 1);
-      }
-    }
-  })();
-  const waitForLog = async (test: (line: Record<string, unknown>) => boolean) => {
-    for (let i = 0; i < 200; i++) {
-      const found = logLines.find(test);
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`no such log line; got ${JSON.stringify(logLines)}`);
-  };
+  // 1. A caller that sends its own traceparent.
+  const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const callerSpan = "00f067aa0ba902b7";
+  const { helloworld } = loadGreeterProto();
+  const client = new helloworld.Greeter(
+    `localhost:${port}`,
+    grpc.credentials.createSsl(Buffer.from(pki.caCert)),
+  );
+  const metadata = new grpc.Metadata();
+  const token = await signToken({
+    secret: new TextEncoder().encode(SECRET),
+    issuer: "greeter",
+    audience: "helloworld.Greeter",
+    subject: "otlp-test",
+  });
+  metadata.set("authorization", `Bearer ${token}`);
+  metadata.set("traceparent", `00-${callerTrace}-${callerSpan}-01`);
+  await new Promise<void>((resolve, reject) =>
+    client.SayHello({ name: "otel" }, metadata, (error) => error ? reject(error) : resolve())
+  );
+  client.close();
 
-  try {
-    const listening = await waitForLog((line) => String(line.template).startsWith("Greeter"));
-    const port = Number(String(listening.address).split(":").pop());
-
-    // 1. A caller that sends its own traceparent.
-    const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
-    const callerSpan = "00f067aa0ba902b7";
-    const { helloworld } = loadGreeterProto();
-    const client = new helloworld.Greeter(
+  // 2. The project's own client, traced itself, in another process.
+  const basic = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      "-P=client",
+      "--allow-read",
+      "client.ts",
+      "basic",
+      "--target",
       `localhost:${port}`,
-      grpc.credentials.createSsl(Buffer.from(pki.caCert)),
-    );
-    const metadata = new grpc.Metadata();
-    const token = await signToken({
-      secret: new TextEncoder().encode(SECRET),
-      issuer: "greeter",
-      audience: "helloworld.Greeter",
-      subject: "otlp-test",
-    });
-    metadata.set("authorization", `Bearer ${token}`);
-    metadata.set("traceparent", `00-${callerTrace}-${callerSpan}-01`);
-    await new Promise<void>((resolve, reject) =>
-      client.SayHello({ name: "otel" }, metadata, (error) => error ? reject(error) : resolve())
-    );
-    client.close();
+      "--ca",
+      `${dir}/ca.pem`,
+      "--name",
+      "traced-client",
+    ],
+    cwd: ROOT,
+    env: { ...otelEnv(receiver.endpoint, "greeter-client"), GREETER_JWT_SECRET: SECRET },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(basic.code, 0, new TextDecoder().decode(basic.stderr));
 
-    // 2. The project's own client, traced itself, in another process.
-    const basic = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-q",
-        "-P=client",
-        "--allow-read",
-        "client.ts",
-        "basic",
-        "--target",
-        `localhost:${port}`,
-        "--ca",
-        `${dir}/ca.pem`,
-        "--name",
-        "traced-client",
-      ],
-      cwd: ROOT,
-      env: { ...otelEnv(receiver.endpoint, "greeter-client"), GREETER_JWT_SECRET: SECRET },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(basic.code, 0, new TextDecoder().decode(basic.stderr));
+  const first = await receiver.find((s) =>
+    s.service === "greeter-server" && s.traceId === callerTrace && s.scope === "greeter"
+  );
+  assert.equal(first.name, "helloworld.Greeter/SayHello");
+  assert.equal(first.kind, SERVER);
+  assert.equal(first.parentSpanId, callerSpan, "parented on the incoming traceparent");
+  assert.equal(first.attributes["rpc.system"], "grpc");
+  assert.equal(first.attributes["rpc.service"], "helloworld.Greeter");
+  assert.equal(first.attributes["rpc.method"], "SayHello");
+  assert.equal(Number(first.attributes["rpc.grpc.status_code"]), 0);
+  assert.equal(first.attributes["network.peer.address"], "127.0.0.1");
+  assert.equal(typeof first.attributes["network.peer.port"], "number");
 
-    const first = await receiver.find((s) =>
-      s.service === "greeter-server" && s.traceId === callerTrace && s.scope === "greeter"
-    );
-    assert.equal(first.name, "helloworld.Greeter/SayHello");
-    assert.equal(first.kind, SERVER);
-    assert.equal(first.parentSpanId, callerSpan, "parented on the incoming traceparent");
-    assert.equal(first.attributes["rpc.system"], "grpc");
-    assert.equal(first.attributes["rpc.service"], "helloworld.Greeter");
-    assert.equal(first.attributes["rpc.method"], "SayHello");
-    assert.equal(Number(first.attributes["rpc.grpc.status_code"]), 0);
-    assert.equal(first.attributes["network.peer.address"], "127.0.0.1");
-    assert.equal(typeof first.attributes["network.peer.port"], "number");
+  const line = await server.log.find(
+    (l) => l.method === "/helloworld.Greeter/SayHello",
+    10_000,
+  );
+  assert.equal(line.traceId, callerTrace);
+  assert.equal(line.spanId, first.spanId);
+  assert.match(String(line.message), new RegExp(`trace=${callerTrace} span=${first.spanId}`));
 
-    const line = await waitForLog((l) => l.method === "/helloworld.Greeter/SayHello");
-    assert.equal(line.traceId, callerTrace);
-    assert.equal(line.spanId, first.spanId);
-    assert.match(String(line.message), new RegExp(`trace=${callerTrace} span=${first.spanId}`));
-
-    const clientSpan = await receiver.find((s) =>
-      s.service === "greeter-client" && s.scope === "greeter" && s.kind === CLIENT
-    );
-    assert.equal(clientSpan.name, "helloworld.Greeter/SayHello");
-    assert.equal(clientSpan.attributes["rpc.system"], "grpc");
-    const second = await receiver.find((s) =>
-      s.service === "greeter-server" && s.scope === "greeter" && s.traceId === clientSpan.traceId
-    );
-    // The server span's parent is the client span, or Deno's own span for the
-    // HTTP/2 request (scope "deno", named POST), itself the client span's child.
-    const parent = await receiver.find((s) => s.spanId === second.parentSpanId);
-    assert.ok(
-      parent === clientSpan ||
-        (parent.scope === "deno" && parent.parentSpanId === clientSpan.spanId),
-      `the server span descends from the client span: ${JSON.stringify(receiver.spans)}`,
-    );
-  } finally {
-    server.kill("SIGTERM");
-    await server.status;
-    await reading;
-    await Deno.remove(dir, { recursive: true });
-  }
+  const clientSpan = await receiver.find((s) =>
+    s.service === "greeter-client" && s.scope === "greeter" && s.kind === CLIENT
+  );
+  assert.equal(clientSpan.name, "helloworld.Greeter/SayHello");
+  assert.equal(clientSpan.attributes["rpc.system"], "grpc");
+  const second = await receiver.find((s) =>
+    s.service === "greeter-server" && s.scope === "greeter" && s.traceId === clientSpan.traceId
+  );
+  // The server span's parent is the client span, or Deno's own span for the
+  // HTTP/2 request (scope "deno", named POST), itself the client span's child.
+  const parent = await receiver.find((s) => s.spanId === second.parentSpanId);
+  assert.ok(
+    parent === clientSpan ||
+      (parent.scope === "deno" && parent.parentSpanId === clientSpan.spanId),
+    `the server span descends from the client span: ${JSON.stringify(receiver.spans)}`,
+  );
 });

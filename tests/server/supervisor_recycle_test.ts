@@ -6,46 +6,23 @@
  * server keeps serving; a worker that keeps dying makes the supervisor give up.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { createGreeterClient, type GreeterConnection } from "../../lib/client/greeter_client.ts";
 import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_provider.ts";
-import { generateDevPki } from "../../lib/shared/dev_certs.ts";
 import { superviseWorkers } from "../../lib/server/supervisor.ts";
 import type { Logger } from "@logtape/logtape";
-import { jsonLogReader } from "../_helpers/json_log_reader.ts";
+import { spawnMain } from "../_helpers/spawn_main.ts";
 
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SECRET = "r".repeat(40);
 
 /** Starts `main.ts` over TLS + JWT on a free port, with only the environment given here. */
 async function startServer(env: Record<string, string>) {
-  const dir = await Deno.makeTempDir();
-  const pki = await generateDevPki({ caCommonName: "Example Corp Issuing CA" });
-  await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
-  await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
-  // The caller's GREETER_*/GRPC_* stay out: only what this test sets reaches the server.
-  const inherited = Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([k]) => !/^(GREETER_|GRPC_)/.test(k)),
-  );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=server", `--allow-read=${ROOT},${dir}`, MAIN, "--port", "0"],
-    cwd: ROOT,
-    clearEnv: true,
-    env: {
-      ...inherited,
-      GREETER_ENV: "production",
-      GREETER_ADMIN: "off",
-      GREETER_LOG_FORMAT: "json",
-      GREETER_JWT_SECRET: SECRET,
-      GREETER_TLS_CERT: `${dir}/server.pem`,
-      GREETER_TLS_KEY: `${dir}/server.key.pem`,
-      ...env,
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const log = jsonLogReader(child.stderr);
+  const server = await spawnMain({
+    secret: SECRET,
+    env: { GREETER_ADMIN: "off", ...env },
+    ready: /listening on .* sharing the port/,
+    // SIGTERM drains every worker; a worker whose supervisor is gone drains on its own.
+    graceMs: 15_000,
+  });
   const tokenProvider = createTokenProvider({
     source: mintingTokenSource({
       secret: new TextEncoder().encode(SECRET),
@@ -54,21 +31,17 @@ async function startServer(env: Record<string, string>) {
       subject: "recycle-test",
     }),
   });
-  let port = 0;
   const clients: GreeterConnection[] = [];
   return {
-    child,
-    log,
-    async ready(): Promise<{ port: number; pids: number[] }> {
-      const line = await log.next(/listening on .* sharing the port/);
-      port = Number(line.port);
-      return { port, pids: String(line.pids).split(",").map(Number) };
-    },
+    child: server.child,
+    log: server.log,
+    port: server.port,
+    pids: String(server.ready.pids).split(",").map(Number),
     /** A new channel; `keep` closes it with the server, otherwise the caller closes it. */
     client(keep = true): GreeterConnection {
       const client = createGreeterClient({
-        target: `localhost:${port}`,
-        tls: { ca: pki.caCert },
+        target: `localhost:${server.port}`,
+        tls: { ca: server.pki!.caCert },
         tokenProvider,
         deadlineMs: 10_000,
         tracing: false,
@@ -78,22 +51,7 @@ async function startServer(env: Record<string, string>) {
     },
     async [Symbol.asyncDispose]() {
       for (const client of clients) client.close();
-      // SIGTERM drains every worker; a worker whose supervisor is gone drains on its own.
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already exited */ }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        child.status,
-        new Promise((resolve) => (timer = setTimeout(resolve, 15_000))),
-      ]);
-      clearTimeout(timer);
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-      await log.cancel();
-      await child.status;
-      await Deno.remove(dir, { recursive: true });
+      await server[Symbol.asyncDispose]();
     },
   };
 }
@@ -101,7 +59,7 @@ async function startServer(env: Record<string, string>) {
 Deno.test("supervisor replaces a worker past its memory limit while calls in a loop all succeed", async () => {
   // 1 MB: every worker is over the limit, so one is replaced every few seconds.
   await using server = await startServer({ GREETER_WORKER_MAX_RSS_MB: "1" });
-  const { pids } = await server.ready();
+  const { pids } = server;
   assert.equal(pids.length, 1, "one supervisor, one worker");
   const shared = server.client();
   const statuses = new Map<string, number>();
@@ -169,7 +127,7 @@ Deno.test("supervisor replaces a worker past its memory limit while calls in a l
 Deno.test("supervisor restarts a worker killed with SIGKILL and keeps serving", async () => {
   // A limit it never reaches: the supervisor runs for its restarts alone.
   await using server = await startServer({ GREETER_WORKER_MAX_RSS_MB: "100000" });
-  const { pids } = await server.ready();
+  const { pids } = server;
   const client = server.client();
   assert.equal((await client.sayHello({ name: "before" })).message, "Hello, before!");
   Deno.kill(pids[0], "SIGKILL");

@@ -6,43 +6,22 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { fileURLToPath } from "node:url";
 import { signToken } from "../../lib/auth/jwt.ts";
-import { generateDevPki } from "../../lib/shared/dev_certs.ts";
 import { loadGreeterProto } from "../../lib/shared/proto.ts";
 import { workerCount } from "../../lib/server/config.ts";
-import { jsonLogReader } from "../_helpers/json_log_reader.ts";
+import { MAIN, ROOT, spawnMain } from "../_helpers/spawn_main.ts";
 
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SECRET = "w".repeat(40);
 
 Deno.test("two workers share one port, split the calls and drain as one server on SIGTERM", async () => {
-  const dir = await Deno.makeTempDir();
-  const pki = await generateDevPki({ caCommonName: "Example Corp Issuing CA" });
-  await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
-  await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
-  const child = new Deno.Command(Deno.execPath(), {
-    // As `deno task server` runs it, plus read of the certificates' directory.
-    args: ["run", "-q", "-P=server", `--allow-read=${ROOT},${dir}`, MAIN, "--port", "0"],
-    cwd: ROOT,
-    env: {
-      GREETER_WORKERS: "2",
-      GREETER_ENV: "production",
-      GREETER_ADMIN: "off",
-      GREETER_LOG_FORMAT: "json",
-      GREETER_JWT_SECRET: SECRET,
-      GREETER_TLS_CERT: `${dir}/server.pem`,
-      GREETER_TLS_KEY: `${dir}/server.key.pem`,
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const log = jsonLogReader(child.stderr);
+  await using server = await spawnMain({
+    secret: SECRET,
+    env: { GREETER_WORKERS: "2", GREETER_ADMIN: "off" },
+    ready: /2 workers listening/,
+  });
+  const { child, log, ready, port } = server;
   const clients: grpc.Client[] = [];
   try {
-    const ready = await log.next(/2 workers listening/);
-    const port = Number(ready.port);
     assert.ok(port > 0, "the supervisor names the shared port");
     const token = await signToken({
       secret: new TextEncoder().encode(SECRET),
@@ -57,7 +36,7 @@ Deno.test("two workers share one port, split the calls and drain as one server o
     for (let i = 0; i < 24; i++) {
       const client = new helloworld.Greeter(
         `localhost:${port}`,
-        grpc.credentials.createSsl(Buffer.from(pki.caCert)),
+        grpc.credentials.createSsl(Buffer.from(server.pki!.caCert)),
         { "grpc.use_local_subchannel_pool": 1 },
       );
       clients.push(client);
@@ -90,12 +69,6 @@ Deno.test("two workers share one port, split the calls and drain as one server o
     assert.equal((await child.status).code, 0);
   } finally {
     for (const client of clients) client.close();
-    await log.cancel();
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already exited */ }
-    await child.status;
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
