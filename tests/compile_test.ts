@@ -14,12 +14,10 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { fileURLToPath } from "node:url";
 import { signToken } from "../lib/auth/jwt.ts";
-import { generateDevPki } from "../lib/shared/dev_certs.ts";
 import { loadGreeterProto } from "../lib/shared/proto.ts";
+import { ROOT, spawnMain } from "./_helpers/spawn_main.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const denort = Deno.env.get("DENORT_BIN");
 const SECRET = "compiled-binary-test-secret-".repeat(2);
 
@@ -38,26 +36,6 @@ async function buildLikeTask(name: string, distPath: string, output: string): Pr
   assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
 }
 
-/** Reads JSON log lines from `stream` until one matches `pattern`. */
-async function logLine(
-  lines: ReadableStreamDefaultReader<string>,
-  pattern: RegExp,
-): Promise<Record<string, unknown>> {
-  let buffered = "";
-  while (true) {
-    const newline = buffered.indexOf("\n");
-    if (newline !== -1) {
-      const record = JSON.parse(buffered.slice(0, newline));
-      buffered = buffered.slice(newline + 1);
-      if (pattern.test(String(record.message))) return record;
-      continue;
-    }
-    const { value, done } = await lines.read();
-    if (done) throw new Error(`the server exited before logging ${pattern}`);
-    buffered += value;
-  }
-}
-
 Deno.test({
   name: denort
     ? "deno task compile builds a server and a client binary that serve and call over TLS with JWT"
@@ -69,79 +47,61 @@ Deno.test({
       await buildLikeTask("compile:server", "dist/greeter-server", `${dir}/greeter-server`);
       await buildLikeTask("compile:client", "dist/greeter-client", `${dir}/greeter-client`);
 
-      // Not a development CA: production refuses certificates from one.
-      const pki = await generateDevPki({ caCommonName: "Example Corp Issuing CA" });
-      await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
-      await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
-      await Deno.writeTextFile(`${dir}/ca.pem`, pki.caCert);
-
       // Run from elsewhere: nothing may depend on the working directory.
-      const server = new Deno.Command(`${dir}/greeter-server`, {
-        args: ["--port", "0", "--admin-port", "0", "--log-format", "json"],
+      await using server = await spawnMain({
+        command: () => [`${dir}/greeter-server`],
+        flags: ["--port", "0", "--admin-port", "0", "--log-format", "json"],
+        cwd: dir,
+        secret: SECRET,
+      });
+      const { port } = server;
+      const pki = server.pki!;
+
+      const { helloworld } = loadGreeterProto();
+      const client = new helloworld.Greeter(
+        `localhost:${port}`,
+        grpc.credentials.createSsl(Buffer.from(pki.caCert)),
+      );
+      try {
+        const token = await signToken({
+          secret: new TextEncoder().encode(SECRET),
+          issuer: "greeter",
+          audience: "helloworld.Greeter",
+          subject: "compile-test",
+        });
+        const call = (metadata: grpc.Metadata) =>
+          new Promise<{ code: grpc.status; message?: string }>((resolve) =>
+            client.SayHello(
+              { name: "compiled" },
+              metadata,
+              (error, reply) =>
+                resolve(error ? { code: error.code } : { code: grpc.status.OK, ...reply }),
+            )
+          );
+        const withToken = new grpc.Metadata();
+        withToken.set("authorization", `Bearer ${token}`);
+        assert.deepEqual(await call(withToken), {
+          code: grpc.status.OK,
+          message: "Hello, compiled!",
+        });
+        assert.equal((await call(new grpc.Metadata())).code, grpc.status.UNAUTHENTICATED);
+      } finally {
+        client.close();
+      }
+
+      const basic = await new Deno.Command(`${dir}/greeter-client`, {
+        args: ["basic", "--target", `localhost:${port}`, "--ca", `${server.dir}/ca.pem`],
         cwd: dir,
         clearEnv: true,
-        env: {
-          GREETER_ENV: "production",
-          GREETER_JWT_SECRET: SECRET,
-          GREETER_TLS_CERT: `${dir}/server.pem`,
-          GREETER_TLS_KEY: `${dir}/server.key.pem`,
-        },
-        stdout: "null",
+        env: { GREETER_JWT_SECRET: SECRET },
+        stdout: "piped",
         stderr: "piped",
-      }).spawn();
-      const lines = server.stderr.pipeThrough(new TextDecoderStream()).getReader();
-      try {
-        const listening = await logLine(lines, /Greeter listening/);
-        const port = Number(String(listening.address).split(":").pop());
-
-        const { helloworld } = loadGreeterProto();
-        const client = new helloworld.Greeter(
-          `localhost:${port}`,
-          grpc.credentials.createSsl(Buffer.from(pki.caCert)),
-        );
-        try {
-          const token = await signToken({
-            secret: new TextEncoder().encode(SECRET),
-            issuer: "greeter",
-            audience: "helloworld.Greeter",
-            subject: "compile-test",
-          });
-          const call = (metadata: grpc.Metadata) =>
-            new Promise<{ code: grpc.status; message?: string }>((resolve) =>
-              client.SayHello(
-                { name: "compiled" },
-                metadata,
-                (error, reply) =>
-                  resolve(error ? { code: error.code } : { code: grpc.status.OK, ...reply }),
-              )
-            );
-          const withToken = new grpc.Metadata();
-          withToken.set("authorization", `Bearer ${token}`);
-          assert.deepEqual(await call(withToken), {
-            code: grpc.status.OK,
-            message: "Hello, compiled!",
-          });
-          assert.equal((await call(new grpc.Metadata())).code, grpc.status.UNAUTHENTICATED);
-        } finally {
-          client.close();
-        }
-
-        const basic = await new Deno.Command(`${dir}/greeter-client`, {
-          args: ["basic", "--target", `localhost:${port}`, "--ca", `${dir}/ca.pem`],
-          cwd: dir,
-          clearEnv: true,
-          env: { GREETER_JWT_SECRET: SECRET },
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const printed = new TextDecoder().decode(basic.stdout);
-        assert.equal(basic.code, 0, new TextDecoder().decode(basic.stderr));
-        assert.match(printed, /Hello, world!/);
-      } finally {
-        server.kill("SIGTERM");
-        await lines.cancel();
-      }
-      assert.equal((await server.status).code, 0, "SIGTERM drains and exits 0");
+      }).output();
+      const printed = new TextDecoder().decode(basic.stdout);
+      assert.equal(basic.code, 0, new TextDecoder().decode(basic.stderr));
+      assert.match(printed, /Hello, world!/);
+      server.signal("SIGTERM");
+      assert.equal((await server.child.status).code, 0, "SIGTERM drains and exits 0");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

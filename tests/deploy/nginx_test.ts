@@ -8,12 +8,11 @@
  * `GREETER_REQUIRE_NGINX=1`, which turns a missing nginx into a failure.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { createGreeterClient } from "../../lib/client/greeter_client.ts";
 import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_provider.ts";
-import { generateDevPki } from "../../lib/shared/dev_certs.ts";
+import { type DevPki, generateDevPki } from "../../lib/shared/dev_certs.ts";
+import { ROOT, spawnMain } from "../_helpers/spawn_main.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SECRET = "n".repeat(40);
 
 /** The nginx binary: `GREETER_NGINX`, else the Debian path, else none. */
@@ -38,61 +37,24 @@ function freePort(): number {
   return port;
 }
 
-/** A `main.ts` server in production mode, its JSON log lines collected. */
-async function spawnBackend(dir: string, name: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=server", "--allow-read", "main.ts", "--port", "0", "--admin-port", "0"],
-    cwd: ROOT,
-    env: {
-      GREETER_ENV: "production",
-      GREETER_LOG_FORMAT: "json",
-      GREETER_JWT_SECRET: SECRET,
-      GREETER_TLS_CERT: `${dir}/server.pem`,
-      GREETER_TLS_KEY: `${dir}/server.key.pem`,
-    },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines: Record<string, unknown>[] = [];
-  const reading = (async () => {
-    let buffered = "";
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) !== -1) {
-        lines.push(JSON.parse(buffered.slice(0, newline)));
-        buffered = buffered.slice(newline + 1);
-      }
-    }
-  })();
-  const waitFor = async (pattern: RegExp) => {
-    for (let i = 0; i < 400; i++) {
-      const found = lines.find((line) => pattern.test(String(line.message)));
-      if (found) return found;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`${name} never logged ${pattern}: ${JSON.stringify(lines)}`);
-  };
-  const listening = await waitFor(/^Greeter listening/);
+/** A `main.ts` server in production mode serving `pki`, its JSON log lines collected. */
+async function spawnBackend(pki: DevPki) {
+  const server = await spawnMain({
+    flags: ["--port", "0", "--admin-port", "0"],
+    secret: SECRET,
+    pki,
+  });
+  const admin = String(server.ready.admin);
   return {
-    name,
-    child,
-    lines,
-    waitFor,
-    address: String(listening.address),
-    admin: String(listening.admin),
+    child: server.child,
+    log: server.log,
+    address: String(server.ready.address),
     async handled(): Promise<number> {
-      const text = await (await fetch(`${this.admin}/metrics`)).text();
+      const text = await (await fetch(`${admin}/metrics`)).text();
       return [...text.matchAll(/^grpc_server_handled_total\{[^}]*grpc_code="OK"[^}]*\} (\d+)$/gm)]
         .reduce((sum, match) => sum + Number(match[1]), 0);
     },
-    async stop() {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-      await child.status;
-      await reading;
-    },
+    stop: () => server[Symbol.asyncDispose](),
   };
 }
 
@@ -153,7 +115,7 @@ Deno.test({
     // nginx's workers run as an unprivileged user when started as root.
     await Deno.chmod(dir, 0o755);
 
-    const backends = await Promise.all([spawnBackend(dir, "a"), spawnBackend(dir, "b")]);
+    const backends = await Promise.all([spawnBackend(pki), spawnBackend(pki)]);
     const port = freePort();
     await Deno.writeTextFile(
       `${dir}/nginx.conf`,
@@ -240,7 +202,7 @@ Deno.test({
       // The drain itself may end forced when nginx holds a kept-alive
       // connection past GREETER_DRAIN_TIMEOUT_MS; what matters here is that
       // no caller noticed (above) and the process ended cleanly.
-      const summary = await leaving.waitFor(/^shutdown/);
+      const summary = await leaving.log.find(/^shutdown/, 10_000);
       assert.ok(summary.how === "graceful" || summary.how === "forced", JSON.stringify(summary));
     } finally {
       proxy.kill("SIGTERM");

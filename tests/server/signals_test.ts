@@ -7,13 +7,11 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { fileURLToPath } from "node:url";
 import { signToken } from "../../lib/auth/jwt.ts";
 import { readSecretFile } from "../../lib/auth/secret_file.ts";
 import { loadGreeterProto } from "../../lib/shared/proto.ts";
 import { listenForShutdownSignals, type SignalSource } from "../../lib/server/signals.ts";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+import { ROOT, spawnMain } from "../_helpers/spawn_main.ts";
 
 /** A signal source whose signals the test delivers, and which records the listeners. */
 function fakeSource() {
@@ -92,13 +90,6 @@ for (const [name, deliveries, expected, copies] of POLICY) {
   });
 }
 
-/** The environment without the caller's GREETER_* and GRPC_* settings. */
-function hermeticEnv(): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(Deno.env.toObject()).filter(([name]) => !/^(GREETER|GRPC)_/i.test(name)),
-  );
-}
-
 /** Rejects after `ms` with `what`, so no wait in this file is unbounded. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout>;
@@ -128,73 +119,14 @@ async function freshCopy(): Promise<string> {
   return dir;
 }
 
-/** `deno task server` as the leader of a new process group, its JSON log lines readable. */
+/** `deno task server` in `dir` as the leader of a new process group, its JSON log lines readable. */
 function spawnTaskServer(dir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["task", "server", "--port", "0", "--admin-port", "0", "--log-format", "json"],
+  return spawnMain({
+    command: () => [Deno.execPath(), "task", "server"],
+    flags: ["--port", "0", "--admin-port", "0", "--log-format", "json"],
     cwd: dir,
-    env: hermeticEnv(),
-    clearEnv: true,
     detached: true, // setsid: the child leads a process group of its own
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  const lines: string[] = [];
-  const logs: Record<string, unknown>[] = [];
-  let ended = false;
-  const nextLog = async (pattern: RegExp) => {
-    while (true) {
-      const newline = buffered.indexOf("\n");
-      if (newline !== -1) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        lines.push(line);
-        if (!line.startsWith("{")) continue; // "Task server deno run ..."
-        const record = JSON.parse(line);
-        logs.push(record);
-        if (pattern.test(`${record.message} ${JSON.stringify(record)}`)) return record;
-        continue;
-      }
-      const { value, done } = await reader.read();
-      if (done) {
-        ended = true;
-        throw new Error(`server output ended before ${pattern}:\n${lines.join("\n")}`);
-      }
-      buffered += value;
-    }
-  };
-  /** Reads the rest of the output (bounded by the caller). */
-  const rest = async () => {
-    while (!ended) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffered += value;
-    }
-    ended = true;
-    for (const line of buffered.split("\n").filter(Boolean)) {
-      lines.push(line);
-      if (line.startsWith("{")) logs.push(JSON.parse(line));
-    }
-    buffered = "";
-  };
-  return {
-    child,
-    lines,
-    logs,
-    nextLog,
-    rest,
-    signalGroup: (signal: Deno.Signal) => Deno.kill(-child.pid, signal),
-    async [Symbol.asyncDispose]() {
-      try {
-        Deno.kill(-child.pid, "SIGKILL");
-      } catch { /* the group is gone */ }
-      await reader.cancel().catch(() => {});
-      await within(child.status, 10_000, "killed server to exit");
-    },
-  };
+  });
 }
 
 const RUNS = 20;
@@ -206,13 +138,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       const dir = await freshCopy();
       try {
         for (let run = 1; run <= RUNS; run++) {
-          await using server = spawnTaskServer(dir);
-          const listening = await within(
-            server.nextLog(/Greeter listening/),
-            60_000,
-            `run ${run}: server to listen`,
-          );
-          const port = Number(String(listening.address).split(":").pop());
+          await using server = await spawnTaskServer(dir);
+          const { port } = server;
           const ca = await Deno.readTextFile(`${dir}/certs/ca.pem`);
           const secret = await readSecretFile(`${dir}/.greeter/jwt-secret`);
           const token = await signToken({
@@ -246,8 +173,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
             call.write({ name: "before" });
             await within(next, 10_000, `run ${run}: first reply`);
 
-            server.signalGroup(signal);
-            await within(server.nextLog(/received: draining/), 10_000, `run ${run}: drain log`);
+            server.signal(signal);
+            await within(server.log.next(/received: draining/), 10_000, `run ${run}: drain log`);
             // Give a forwarded copy time to arrive before the call goes on.
             await new Promise((resolve) => setTimeout(resolve, 100));
             next = reply();
@@ -259,10 +186,10 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
             assert.deepEqual(replies, ["Hello, before!", "Hello, after!"]);
 
             const { code: exit } = await within(server.child.status, 20_000, `run ${run}: exit`);
-            await within(server.rest(), 5000, `run ${run}: rest of the log`);
-            const output = server.lines.join("\n");
+            await within(server.log.ended, 5000, `run ${run}: rest of the log`);
+            const output = server.log.lines.join("\n");
             assert.equal(exit, 0, `run ${run}: exit ${exit}\n${output}`);
-            const summary = server.logs.find((log) => /^shutdown/.test(String(log.message)));
+            const summary = server.log.logs.find((log) => /^shutdown/.test(String(log.message)));
             assert.ok(summary, `run ${run}: no shutdown line (silent death?)\n${output}`);
             assert.equal(summary.how, "graceful", `run ${run}:\n${output}`);
             assert.equal(summary.forcedCalls, 0);
