@@ -87,6 +87,33 @@ export const LOG_SINK_SETTINGS = {
   help: { flag: "help", kind: "switch", help: "this text" },
 } as const satisfies SettingsTable;
 
+/** `deno task bench:workers` (flags only): one worker against N. */
+export const WORKERS_SETTINGS = {
+  workers: {
+    flag: "workers",
+    kind: "int",
+    min: 1,
+    default: 2,
+    help: "workers of the second server",
+  },
+  rounds: {
+    flag: "rounds",
+    kind: "int",
+    min: 1,
+    default: 5,
+    help: "rounds; each drives both servers",
+  },
+  duration: {
+    flag: "duration",
+    kind: "duration",
+    default: 3000,
+    help: "measurement window per server and round, e.g. 3s or 500ms; a bare number is seconds",
+  },
+  concurrency: { flag: "concurrency", kind: "int", min: 1, default: 64, help: "calls in flight" },
+  channels: { flag: "channels", kind: "int", min: 1, default: 8, help: "connections per server" },
+  help: { flag: "help", kind: "switch", help: "this text" },
+} as const satisfies SettingsTable;
+
 /**
  * `--help` of a bench script.
  *

@@ -12,11 +12,11 @@ import {
   COMPARE_SETTINGS,
   LOG_SINK_SETTINGS,
   STREAMS_MEMORY_SETTINGS,
+  WORKERS_SETTINGS,
 } from "../../lib/bench/script_settings.ts";
 import { CLIENT_SETTINGS } from "../../lib/client/config.ts";
 import { SERVER_SETTINGS } from "../../lib/server/config.ts";
 import { GEN_TYPES_SETTINGS } from "../../scripts/gen_types.ts";
-import { WORKERS_SETTINGS } from "../../scripts/bench_workers.ts";
 import {
   defaultText,
   envNames,
