@@ -17,28 +17,9 @@
  */
 import { runEntry } from "../lib/cli/config_error.ts";
 import { compareServers } from "../lib/bench/compare_servers.ts";
+import { startOtlpSink } from "../lib/bench/otlp_sink.ts";
+import { observabilityVariants, observabilityVerdict } from "../lib/bench/observability_verdict.ts";
 import { COMPARE_SETTINGS, scriptOptions, scriptUsage } from "../lib/bench/script_settings.ts";
-
-/** Least acceptable (metrics + tracing) / baseline calls/s. */
-export const MIN_OBSERVED_RATIO = 0.95;
-/** Least acceptable (tracing off, auto) / baseline calls/s: the noise floor. */
-export const MIN_TRACING_OFF_RATIO = 0.98;
-
-/** An OTLP/HTTP receiver that accepts and counts export requests, and keeps nothing. */
-function startSink() {
-  let requests = 0;
-  let bytes = 0;
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    bytes += (await request.arrayBuffer()).byteLength;
-    if (new URL(request.url).pathname === "/v1/traces") requests++;
-    return new Response(null, { status: 200 });
-  });
-  return {
-    endpoint: `http://127.0.0.1:${server.addr.port}`,
-    figures: () => ({ requests, bytes }),
-    [Symbol.asyncDispose]: () => server.shutdown(),
-  };
-}
 
 if (import.meta.main) {
   Deno.exitCode = await runEntry(async () => {
@@ -48,36 +29,16 @@ if (import.meta.main) {
         scriptUsage("deno run -A scripts/bench_observability.ts", COMPARE_SETTINGS),
       );
     }
-    await using sink = startSink();
-    const full = { variant: "full", logLevel: "info" } as const;
+    await using sink = startOtlpSink();
     const result = await compareServers({
       ...options,
-      variants: [
-        { name: "full", spec: { ...full, metrics: false, tracing: "off" } },
-        { name: "tracing-off", spec: { ...full, metrics: false, tracing: "auto" } },
-        { name: "metrics", spec: { ...full, metrics: true, tracing: "off" } },
-        {
-          name: "metrics+tracing",
-          spec: { ...full, metrics: true, tracing: "auto", otlpEndpoint: sink.endpoint },
-        },
-      ],
+      variants: observabilityVariants(sink.endpoint),
     });
-    const { requests, bytes } = sink.figures();
-    console.log(`OTLP receiver: ${requests} trace exports, ${(bytes / 1e6).toFixed(1)} MB`);
-    const observed = result.medianThroughputRatio["metrics+tracing"];
-    const off = result.medianThroughputRatio["tracing-off"];
-    console.log(
-      `metrics+tracing / full calls/s: ${(observed * 100).toFixed(1)} % ` +
-        `(target >= ${MIN_OBSERVED_RATIO * 100} %)`,
-    );
-    console.log(
-      `tracing off (auto) / full calls/s: ${(off * 100).toFixed(1)} % ` +
-        `(target >= ${MIN_TRACING_OFF_RATIO * 100} %)`,
-    );
-    if (requests === 0) {
-      console.log("no spans reached the receiver: the traced variant did not trace");
-      return 1;
-    }
-    return observed >= MIN_OBSERVED_RATIO && off >= MIN_TRACING_OFF_RATIO ? 0 : 1;
+    const { lines, code } = observabilityVerdict({
+      ratios: result.medianThroughputRatio,
+      ...sink.figures(),
+    });
+    for (const line of lines) console.log(line);
+    return code;
   });
 }
