@@ -108,11 +108,13 @@ export async function windowUpdateFlood(
   const result: WindowUpdateFloodResult = { frames: 0 };
   let closed = false;
   let started = 0;
+  // Set when the flood ends on its own: the close that follows is not the peer's doing.
+  let stopping = false;
   const ended = new Promise<void>((resolve) => {
     socket.on("error", () => {});
     socket.on("close", () => {
       closed = true;
-      if (started > 0) result.cutAfterMs ??= performance.now() - started;
+      if (started > 0 && !stopping) result.cutAfterMs ??= performance.now() - started;
       resolve();
     });
   });
@@ -166,6 +168,7 @@ export async function windowUpdateFlood(
       });
     }
   }
+  stopping = true;
   socket.destroy();
   await ended;
   return result;
@@ -241,11 +244,123 @@ export async function rapidResetLoop(
       }
       if (performance.now() < ends) result.cutByPeer++;
       session.destroy();
-      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+      await closed;
     }
   };
   await Promise.all(Array.from({ length: parallel }, loop));
   return result;
+}
+
+/** How one call ended, as the client saw it. */
+export interface CallOutcome {
+  /** `grpc-status` from the trailers (or headers); "" when none arrived (cut, timed out). */
+  status: string;
+  /** `grpc-message`, if any. */
+  message: string;
+  /** The reply's bytes as latin1 text (the greeting is readable in it). */
+  reply: string;
+  /** Time from the request to the end of the call, in ms. */
+  ms: number;
+}
+
+/** The request message { name: "control" } in a gRPC frame. */
+function helloBody(): Buffer {
+  const message = Buffer.from([0x0a, 7, ...Buffer.from("control")]);
+  const body = Buffer.alloc(5 + message.length);
+  body.writeUInt32BE(message.length, 1);
+  body.set(message, 5);
+  return body;
+}
+
+/**
+ * One `SayHello { name: "control" }` on `session`, given `timeoutMs`.
+ *
+ * @param session an HTTP/2 client session to the server or the proxy
+ * @param token a bearer token
+ * @param timeoutMs the call is reset after this long
+ * @returns how the call ended
+ *
+ * @example
+ * ```ts
+ * const outcome = await sayHelloRaw(session, token, 5_000);
+ * console.log(outcome.status === "0" ? "OK" : outcome.message);
+ * ```
+ */
+export function sayHelloRaw(
+  session: http2.ClientHttp2Session,
+  token: string,
+  timeoutMs: number,
+): Promise<CallOutcome> {
+  const started = performance.now();
+  return new Promise<CallOutcome>((resolve) => {
+    const outcome: CallOutcome = { status: "", message: "", reply: "", ms: 0 };
+    let call: http2.ClientHttp2Stream;
+    try {
+      call = session.request({
+        ":method": "POST",
+        ":path": "/helloworld.Greeter/SayHello",
+        "content-type": "application/grpc",
+        te: "trailers",
+        authorization: `Bearer ${token}`,
+      });
+    } catch (error) {
+      resolve({ ...outcome, message: (error as Error).message });
+      return;
+    }
+    const timer = setTimeout(() => call.close(http2.constants.NGHTTP2_CANCEL), timeoutMs);
+    const read = (headers: http2.IncomingHttpHeaders) => {
+      if (headers["grpc-status"] !== undefined) outcome.status = String(headers["grpc-status"]);
+      if (headers["grpc-message"] !== undefined) {
+        outcome.message = decodeURIComponent(String(headers["grpc-message"]));
+      }
+    };
+    call.on("response", read);
+    call.on("trailers", read);
+    call.on("data", (chunk: Buffer) => (outcome.reply += chunk.toString("latin1")));
+    call.on("error", () => {});
+    call.on("close", () => {
+      clearTimeout(timer);
+      outcome.ms = performance.now() - started;
+      resolve(outcome);
+    });
+    call.end(helloBody());
+  });
+}
+
+/**
+ * Opens one connection and makes `count` `SayHello` calls on it at once.
+ *
+ * @param target where to connect
+ * @param token a bearer token
+ * @param count calls at once
+ * @param timeoutMs per call
+ * @returns each call's outcome
+ *
+ * @example
+ * ```ts
+ * const outcomes = await callBurst({ host: "127.0.0.1", port, ca }, token, 300, 5_000);
+ * console.log(outcomes.filter((o) => o.status === "8").length, "refused");
+ * ```
+ */
+export async function callBurst(
+  target: FloodTarget,
+  token: string,
+  count: number,
+  timeoutMs: number,
+): Promise<CallOutcome[]> {
+  const session = http2.connect(`https://${target.host}:${target.port}`, {
+    createConnection: () => connectTls(target),
+  });
+  session.on("error", () => {});
+  try {
+    return await Promise.all(
+      Array.from({ length: count }, () => sayHelloRaw(session, token, timeoutMs)),
+    );
+  } finally {
+    const closed = new Promise((resolve) => session.once("close", resolve));
+    session.destroy();
+    await closed;
+  }
 }
 
 /** What the control caller saw. */
@@ -283,58 +398,30 @@ export async function controlCalls(
   timeoutMs: number,
 ): Promise<ControlResult> {
   const result: ControlResult = { ok: 0, failed: 0, latenciesMs: [] };
-  // The request message { name: "control" }: field 1, length 7.
-  const message = Buffer.from([0x0a, 7, ...Buffer.from("control")]);
-  const body = Buffer.alloc(5 + message.length);
-  body.writeUInt32BE(message.length, 1);
-  body.set(message, 5);
   const ends = performance.now() + durationMs;
   let session: http2.ClientHttp2Session | undefined;
+  const sessions: Promise<unknown>[] = [];
   while (performance.now() < ends) {
     if (session === undefined || session.closed || session.destroyed) {
       session = http2.connect(`https://${target.host}:${target.port}`, {
         createConnection: () => connectTls(target),
       });
       session.on("error", () => {});
+      const current = session;
+      sessions.push(new Promise((resolve) => current.once("close", resolve)));
     }
-    const current = session;
-    const started = performance.now();
-    const ok = await new Promise<boolean>((resolve) => {
-      let call: http2.ClientHttp2Stream;
-      try {
-        call = current.request({
-          ":method": "POST",
-          ":path": "/helloworld.Greeter/SayHello",
-          "content-type": "application/grpc",
-          te: "trailers",
-          authorization: `Bearer ${token}`,
-        });
-      } catch {
-        resolve(false);
-        return;
-      }
-      let status = "";
-      let reply = "";
-      const timer = setTimeout(() => call.close(http2.constants.NGHTTP2_CANCEL), timeoutMs);
-      call.on("trailers", (trailers) => (status = String(trailers["grpc-status"])));
-      call.on("data", (chunk: Buffer) => (reply += chunk.toString("latin1")));
-      call.on("error", () => {});
-      call.on("close", () => {
-        clearTimeout(timer);
-        resolve(status === "0" && reply.includes("Hello, control!"));
-      });
-      call.end(body);
-    });
-    if (ok) {
+    const outcome = await sayHelloRaw(session, token, timeoutMs);
+    if (outcome.status === "0" && outcome.reply.includes("Hello, control!")) {
       result.ok++;
-      result.latenciesMs.push(performance.now() - started);
+      result.latenciesMs.push(outcome.ms);
     } else {
       result.failed++;
       // A failed call may mean a dead connection: start over on a new one.
-      current.destroy();
+      session.destroy();
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   session?.destroy();
+  await Promise.all(sessions);
   return result;
 }

@@ -11,31 +11,13 @@ import assert from "node:assert/strict";
 import { createGreeterClient } from "../../lib/client/greeter_client.ts";
 import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_provider.ts";
 import { type DevPki, generateDevPki } from "../../lib/shared/dev_certs.ts";
+import { findNginx, type RunningNginx, startNginx } from "../../lib/bench/nginx_proxy.ts";
 import { ROOT, spawnMain } from "../_helpers/spawn_main.ts";
 
 const SECRET = "n".repeat(40);
 
-/** The nginx binary: `GREETER_NGINX`, else the Debian path, else none. */
-function findNginx(): string | undefined {
-  for (const candidate of [Deno.env.get("GREETER_NGINX"), "/usr/sbin/nginx"]) {
-    if (candidate === undefined) continue;
-    try {
-      if (Deno.statSync(candidate).isFile) return candidate;
-    } catch { /* not there */ }
-  }
-  return undefined;
-}
-
 const nginx = findNginx();
 const required = Deno.env.get("GREETER_REQUIRE_NGINX") === "1";
-
-/** A port that was free a moment ago (nginx needs a number in its configuration). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
 
 /** A `main.ts` server in production mode serving `pki`, its JSON log lines collected. */
 async function spawnBackend(pki: DevPki) {
@@ -58,48 +40,6 @@ async function spawnBackend(pki: DevPki) {
   };
 }
 
-/** deploy/nginx/greeter.conf with this test's addresses and files, inside a minimal nginx.conf. */
-async function nginxConfig(dir: string, port: number, backends: string[]): Promise<string> {
-  let site = await Deno.readTextFile(`${ROOT}deploy/nginx/greeter.conf`);
-  const replace = (from: string, to: string) => {
-    assert.ok(site.includes(from), `deploy/nginx/greeter.conf no longer contains ${from}`);
-    site = site.replaceAll(from, to);
-  };
-  replace("server 127.0.0.1:50051 ", `server ${backends[0]} `);
-  replace("server 127.0.0.1:50061 ", `server ${backends[1]} `);
-  replace("listen 443 ssl http2;", `listen 127.0.0.1:${port} ssl http2;`);
-  replace("/etc/greeter/tls/proxy-cert.pem", `${dir}/server.pem`);
-  replace("/etc/greeter/tls/proxy-key.pem", `${dir}/server.key.pem`);
-  replace("/etc/greeter/tls/ca.pem", `${dir}/ca.pem`);
-  return [
-    "daemon off;",
-    "master_process on;",
-    "worker_processes 1;",
-    `pid ${dir}/nginx.pid;`,
-    `error_log ${dir}/error.log info;`,
-    "events { worker_connections 1024; }",
-    "http {",
-    "  access_log off;",
-    ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((kind) =>
-      `  ${kind}_temp_path ${dir}/${kind};`
-    ),
-    site,
-    "}",
-  ].join("\n");
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
 Deno.test({
   name: nginx !== undefined || required
     ? "nginx in front of two servers passes the harness and loses no call when one shuts down"
@@ -112,23 +52,14 @@ Deno.test({
     await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
     await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
     await Deno.writeTextFile(`${dir}/ca.pem`, pki.caCert);
-    // nginx's workers run as an unprivileged user when started as root.
-    await Deno.chmod(dir, 0o755);
-
     const backends = await Promise.all([spawnBackend(pki), spawnBackend(pki)]);
-    const port = freePort();
-    await Deno.writeTextFile(
-      `${dir}/nginx.conf`,
-      await nginxConfig(dir, port, backends.map((b) => b.address)),
-    );
-    const proxy = new Deno.Command(nginx, {
-      args: ["-c", `${dir}/nginx.conf`, "-p", dir, "-e", `${dir}/error.log`],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const proxyStderr = new Response(proxy.stderr).text();
+    let proxy: RunningNginx | undefined;
     try {
-      await waitForPort(port);
+      proxy = await startNginx(nginx, {
+        dir,
+        backends: [backends[0].address, backends[1].address],
+      });
+      const { port } = proxy;
 
       // 1. The whole conformance harness, through the proxy.
       const harness = await new Deno.Command(Deno.execPath(), {
@@ -205,9 +136,7 @@ Deno.test({
       const summary = await leaving.log.find(/^shutdown/, 10_000);
       assert.ok(summary.how === "graceful" || summary.how === "forced", JSON.stringify(summary));
     } finally {
-      proxy.kill("SIGTERM");
-      await proxy.status;
-      await proxyStderr;
+      await proxy?.stop();
       await Promise.all(backends.map((b) => b.stop()));
       await Deno.remove(dir, { recursive: true });
     }
