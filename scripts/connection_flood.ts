@@ -88,22 +88,31 @@ async function startServer(root: string, dir: string) {
     stderr: "piped",
   }).spawn();
   let head = "";
+  // The supervisor's lines about workers (recycled for memory, died), in order.
+  const events: string[] = [];
   let announce!: (port: number) => void;
   const listening = new Promise<number>((resolve) => (announce = resolve));
   const reading = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      if (head.length < 100_000) head += decoder.decode(chunk, { stream: true });
+    let partial = "";
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
+      if (head.length < 100_000) head += text;
       const match = /listening on [^ ]*:(\d+)/.exec(head);
       if (match) announce(Number(match[1]));
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      events.push(...lines.filter((line) => / recycled|died|giving up|exited/.test(line)));
     }
     announce(-1);
   })();
   const timer = setTimeout(() => announce(-1), 30_000);
   const port = await listening;
   clearTimeout(timer);
+  let exited = false;
+  child.status.then(() => (exited = true));
   const stop = async () => {
-    child.kill("SIGTERM");
+    try {
+      if (!exited) child.kill("SIGTERM");
+    } catch { /* it exited meanwhile */ }
     const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
     await child.status;
     clearTimeout(killer);
@@ -113,7 +122,7 @@ async function startServer(root: string, dir: string) {
     await stop();
     throw new Error(`the server did not start:\n${head}`);
   }
-  return { port, stop };
+  return { port, stop, events, exited: () => exited };
 }
 
 /** One attack for `durationMs` against `target`; a line saying what happened to it. */
@@ -182,16 +191,19 @@ export async function connectionFlood(
           const port = path === "direct" ? server.port : proxy.port;
           const control: FloodTarget = { host: "127.0.0.1", port, ca: pki.caCert };
           const attacker: FloodTarget = { ...control, localAddress: "127.0.0.2" };
+          const eventsBefore = server.events.length;
           const [seen, note] = await Promise.all([
             controlCalls(control, token, options.duration, 50, 5_000),
             attack(kind, attacker, options.duration, options.parallel),
           ]);
+          if (server.exited()) throw new Error(`the server exited:\n${server.events.join("\n")}`);
           const key = `${kind} ${path}`;
           const row = rows.get(key) ?? { ok: 0, failed: 0, latencies: [], notes: [] };
           row.ok += seen.ok;
           row.failed += seen.failed;
           row.latencies.push(...seen.latenciesMs);
-          row.notes.push(note);
+          const recycled = server.events.length - eventsBefore;
+          row.notes.push(recycled === 0 ? note : `${note}; ${recycled} worker events`);
           rows.set(key, row);
           console.error(`round ${round + 1} ${key}: ${seen.ok} OK, ${seen.failed} failed; ${note}`);
           // Let the server and the proxy settle before the next attack.
@@ -204,6 +216,7 @@ export async function connectionFlood(
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
+  if (server.events.length > 0) console.log(`server's worker events:\n${server.events.join("\n")}`);
   const quantile = (sorted: number[], q: number) =>
     sorted.length === 0 ? "-" : sorted[Math.floor(q * (sorted.length - 1))].toFixed(1);
   console.log(
