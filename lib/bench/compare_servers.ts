@@ -6,14 +6,19 @@
  * baseline (the first variant), so slow drifts of a noisy machine hit both
  * sides of a ratio alike; the medians of those ratios are the result.
  *
- * Three figures per variant and round:
+ * Figures per variant and round:
  * - calls/s as the client sees it (closed loop, fixed concurrency);
  * - messages/s, both directions (requests sent plus replies received);
  * - server CPU time per call (user + system, from inside the server process),
- *   which still shows the server's own cost when the client is the bottleneck.
+ *   which still shows the server's own cost when the client is the bottleneck;
+ * - how busy each side was: server and load-generator CPU time as a share of
+ *   the turn's wall time (1 = one core), and the load generator's CPU per
+ *   call. On a machine with few cores the client competes with the server:
+ *   the side near 1 is the one that limits the figures.
  *
  * @module
  */
+import process from "node:process";
 import { generateDevPki } from "../shared/dev_certs.ts";
 import type { RpcKind } from "../shared/rpc_kinds.ts";
 import type { GreeterConnection } from "../client/greeter_client.ts";
@@ -87,6 +92,12 @@ export interface RoundFigures {
   messagesPerSecond: number;
   /** Server CPU (user + system) per call, µs. */
   serverCpuUsPerCall: number;
+  /** Load generator (this process) CPU per call, µs. */
+  clientCpuUsPerCall: number;
+  /** Server CPU time over the turn's wall time: 1 is one core kept busy. */
+  serverCpuShare: number;
+  /** Load generator CPU time over the turn's wall time: 1 is one core kept busy. */
+  clientCpuShare: number;
   /** Calls that did not end OK. */
   failures: number;
 }
@@ -152,6 +163,8 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
       const order = options.variants.map((_, i) => (i + round) % options.variants.length);
       for (const i of order) {
         const before = await servers[i].stats();
+        const clientBefore = process.cpuUsage();
+        const started = performance.now();
         const result = await runLoad({
           call: createPatternCall(pattern, {
             connections: connections[i],
@@ -161,15 +174,20 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
           durationMs: options.durationMs ?? COMPARE_SETTINGS.durationMs.default,
           warmupMs: options.warmupMs ?? 500,
         });
+        const wallUs = (performance.now() - started) * 1000;
+        const clientUsed = process.cpuUsage(clientBefore);
         const after = await servers[i].stats();
-        // The stats window includes the warm-up; the CPU figure is per call served in it.
+        // The stats window includes the warm-up; the CPU figures are per call served in it.
         const served = result.calls + result.warmupCalls;
+        const serverUs = Math.max(0, cpuUs(after) - cpuUs(before));
+        const clientUs = clientUsed.user + clientUsed.system;
         figures[options.variants[i].name].push({
           callsPerSecond: result.callsPerSecond,
           messagesPerSecond: result.messagesPerSecond + result.messagesSentPerSecond,
-          serverCpuUsPerCall: cpuUs(after) - cpuUs(before) > 0
-            ? (cpuUs(after) - cpuUs(before)) / served
-            : 0,
+          serverCpuUsPerCall: served > 0 ? serverUs / served : 0,
+          clientCpuUsPerCall: served > 0 ? clientUs / served : 0,
+          serverCpuShare: wallUs > 0 ? serverUs / wallUs : 0,
+          clientCpuShare: wallUs > 0 ? clientUs / wallUs : 0,
           failures: result.calls - (result.statuses.OK ?? 0),
         });
       }
@@ -178,8 +196,10 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
         `round ${round + 1}: ` + options.variants.map((v) => {
           const f = figures[v.name][round];
           return `${v.name} ${f.callsPerSecond.toFixed(0)}/s ${
-            f.serverCpuUsPerCall.toFixed(0)
-          } µs/call` +
+            f.messagesPerSecond.toFixed(0)
+          } msgs/s ${f.serverCpuUsPerCall.toFixed(0)} µs/call (busy: server ${
+            percent(f.serverCpuShare)
+          }, client ${percent(f.clientCpuShare)})` +
             (v === options.variants[0]
               ? ""
               : ` (x${(f.callsPerSecond / base.callsPerSecond).toFixed(3)} calls/s, x${
@@ -211,7 +231,9 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
     print(
       `median ${v.name}/${options.variants[0].name}: calls/s x${
         medianThroughputRatio[v.name].toFixed(3)
-      }, server CPU per call x${medianCpuRatio[v.name].toFixed(3)} ` +
+      }, msgs/s x${medianMessagesRatio[v.name].toFixed(3)}, server CPU per call x${
+        medianCpuRatio[v.name].toFixed(3)
+      } ` +
         `(medians: ${median(mine.map((f) => f.callsPerSecond)).toFixed(0)} vs ${
           median(baseline.map((f) => f.callsPerSecond)).toFixed(0)
         } calls/s, ${median(mine.map((f) => f.serverCpuUsPerCall)).toFixed(0)} vs ${
@@ -219,7 +241,20 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
         } µs/call)`,
     );
   }
+  for (const v of options.variants) {
+    const mine = figures[v.name];
+    print(
+      `median busy ${v.name}: server ${percent(median(mine.map((f) => f.serverCpuShare)))}, ` +
+        `client ${percent(median(mine.map((f) => f.clientCpuShare)))} of a core; client ${
+          median(mine.map((f) => f.clientCpuUsPerCall)).toFixed(0)
+        } µs/call`,
+    );
+  }
   return { rounds: figures, medianThroughputRatio, medianCpuRatio, medianMessagesRatio };
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(0)} %`;
 }
 
 function cpuUs(stats: ServerStats): number {

@@ -1,7 +1,9 @@
 /**
  * The runtimes comparison as Markdown: one row per pattern and variant with
  * calls/s, messages/s (both directions) and server CPU per call, each with its
- * median ratio to Node.js, then the full stack's ratios to bare Deno.
+ * median ratio to Node.js, and how busy the server and the load generator were
+ * (CPU time over wall time, 100 % = one core); then the full stack's ratios to
+ * bare Deno.
  *
  * @module
  */
@@ -37,9 +39,16 @@ export function tableRows(pattern: string, result: Comparison): string[] {
       ratio(result.medianMessagesRatio[name]),
       `${fmt(median(rounds.map((f) => f.serverCpuUsPerCall)))} µs`,
       ratio(result.medianCpuRatio[name]),
+      `${percent(median(rounds.map((f) => f.serverCpuShare)))} / ${
+        percent(median(rounds.map((f) => f.clientCpuShare)))
+      }`,
     ];
     return `| ${cells.join(" | ")} |`;
   });
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)} %`;
 }
 
 /**
@@ -76,8 +85,8 @@ export function formatRuntimesTables(results: ReadonlyMap<RpcKind, Comparison>):
   }
   return [
     "",
-    "| pattern | server | calls/s | ratio to Node | messages/s | ratio to Node | server CPU per call | ratio to Node |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| pattern | server | calls/s | ratio to Node | messages/s | ratio to Node | server CPU per call | ratio to Node | busy: server / client |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
     "",
     "| pattern | full / Deno bare calls/s | messages/s | server CPU per call |",

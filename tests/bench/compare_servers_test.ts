@@ -16,16 +16,27 @@ Deno.test("a short comparison of two variants measures both in every round and g
     print: (line) => lines.push(line),
   });
   assert.deepEqual(Object.keys(comparison.rounds), ["bare", "full"]);
-  assert.equal(lines.length, 4, lines.join("\n"));
+  assert.equal(lines.length, 6, lines.join("\n"));
   assert.match(
     lines[0],
     /^# bare vs full \(unary, concurrency 2, channels 1, 0\.3 s per run, 2 rounds\)$/,
   );
   assert.match(
     lines[1],
-    /^round 1: bare \d+\/s \d+ µs\/call \| full \d+\/s \d+ µs\/call \(x[\d.]+ calls\/s/,
+    /^round 1: bare \d+\/s \d+ msgs\/s \d+ µs\/call \(busy: server \d+ %, client \d+ %\) \| full \d+\/s \d+ msgs\/s \d+ µs\/call \(busy: server \d+ %, client \d+ %\) \(x[\d.]+ calls\/s/,
   );
-  assert.match(lines[3], /^median full\/bare: calls\/s x[\d.]+, server CPU per call x[\d.]+/);
+  assert.match(
+    lines[3],
+    /^median full\/bare: calls\/s x[\d.]+, msgs\/s x[\d.]+, server CPU per call x[\d.]+/,
+  );
+  assert.match(
+    lines[4],
+    /^median busy bare: server \d+ %, client \d+ % of a core; client \d+ µs\/call$/,
+  );
+  assert.match(
+    lines[5],
+    /^median busy full: server \d+ %, client \d+ % of a core; client \d+ µs\/call$/,
+  );
   assert.doesNotMatch(lines.join("\n"), /FAILED/);
   for (const [name, rounds] of Object.entries(comparison.rounds)) {
     assert.equal(rounds.length, 2, name);
@@ -33,6 +44,11 @@ Deno.test("a short comparison of two variants measures both in every round and g
       assert.equal(figures.failures, 0, `${name} had failed calls`);
       assert.ok(figures.callsPerSecond > 0, `${name} answered no call`);
       assert.ok(figures.serverCpuUsPerCall > 0, `${name} used no CPU`);
+      assert.ok(figures.clientCpuUsPerCall > 0, `${name}: the load generator used no CPU`);
+      // A share of the wall time: more than 0, and at most every core of this machine.
+      for (const share of [figures.serverCpuShare, figures.clientCpuShare]) {
+        assert.ok(share > 0 && share <= navigator.hardwareConcurrency, `${name}: share ${share}`);
+      }
     }
   }
   assert.deepEqual(
