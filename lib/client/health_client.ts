@@ -9,9 +9,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { fileURLToPath } from "node:url";
 import { channelSecurity, type ChannelTlsMaterial } from "./credentials.ts";
 import { DEFAULT_CALL_DEADLINE_MS } from "../shared/defaults.ts";
+import { HEALTH_PROTO_PATH, PROTO_LOADER_OPTIONS } from "../shared/proto.ts";
 
 /** A health status as the server reports it. */
 export type ServingStatus = "UNKNOWN" | "SERVING" | "NOT_SERVING" | "SERVICE_UNKNOWN";
@@ -41,11 +41,6 @@ type HealthClient = grpc.Client & {
   ): grpc.ClientUnaryCall;
 };
 
-/** Absolute path of the health contract, resolved from this module. */
-export const HEALTH_PROTO_PATH: string = fileURLToPath(
-  new URL("../../protos/health.proto", import.meta.url),
-);
-
 let definition: grpc.ServiceDefinition | undefined;
 
 /**
@@ -53,13 +48,10 @@ let definition: grpc.ServiceDefinition | undefined;
  * and for test servers.
  */
 export function healthServiceDefinition(): grpc.ServiceDefinition {
-  definition ??= protoLoader.loadSync(HEALTH_PROTO_PATH, {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  })["grpc.health.v1.Health"] as grpc.ServiceDefinition;
+  definition ??= protoLoader.loadSync(
+    HEALTH_PROTO_PATH,
+    PROTO_LOADER_OPTIONS,
+  )["grpc.health.v1.Health"] as grpc.ServiceDefinition;
   return definition;
 }
 

@@ -9,17 +9,13 @@
 import type * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { fileURLToPath } from "node:url";
-import { GREETER_PROTO_PATH } from "../shared/proto.ts";
+import { GREETER_PROTO_PATH, HEALTH_PROTO_PATH, PROTO_LOADER_OPTIONS } from "../shared/proto.ts";
 
 /** The reflection services, by their fully qualified names. */
 export const REFLECTION_SERVICES: readonly string[] = [
   "grpc.reflection.v1.ServerReflection",
   "grpc.reflection.v1alpha.ServerReflection",
 ];
-
-/** Absolute path of the health contract, resolved from this module. */
-const HEALTH_PROTO_PATH = fileURLToPath(new URL("../../protos/health.proto", import.meta.url));
 
 /**
  * Adds both reflection services to `server`, describing the Greeter contract
@@ -28,12 +24,9 @@ const HEALTH_PROTO_PATH = fileURLToPath(new URL("../../protos/health.proto", imp
  * @param server the server to add them to (before it starts)
  */
 export function addReflection(server: Pick<grpc.Server, "addService">): void {
-  const definition = protoLoader.loadSync([GREETER_PROTO_PATH, HEALTH_PROTO_PATH], {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
+  const definition = protoLoader.loadSync(
+    [GREETER_PROTO_PATH, HEALTH_PROTO_PATH],
+    PROTO_LOADER_OPTIONS,
+  );
   new ReflectionService(definition).addToServer(server);
 }

@@ -24,14 +24,24 @@ export const GREETER_PROTO_PATH: string = fileURLToPath(
   new URL("../../protos/greeter.proto", import.meta.url),
 );
 
+/** Absolute path of the standard health contract, resolved from this module. */
+export const HEALTH_PROTO_PATH: string = fileURLToPath(
+  new URL("../../protos/health.proto", import.meta.url),
+);
+
 export { GREETER_SERVICE_NAME } from "./rpc_kinds.ts";
 
 /**
- * Options shared by every loader of the contract. `keepCase` keeps the proto's
- * field names; `defaults` fills absent scalars so handlers never see
- * `undefined` for `name` or `count`.
+ * Options shared by every loader of the contract and the health service.
+ * `keepCase` keeps the proto's field names; `defaults` fills absent scalars so
+ * handlers never see `undefined` for `name` or `count`.
+ *
+ * @example
+ * ```ts
+ * protoLoader.loadSync(HEALTH_PROTO_PATH, PROTO_LOADER_OPTIONS);
+ * ```
  */
-const LOADER_OPTIONS: protoLoader.Options = {
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: String,
   enums: String,
@@ -53,7 +63,7 @@ let cached: ProtoGrpcType | undefined;
  */
 export function loadGreeterProto(): ProtoGrpcType {
   if (cached === undefined) {
-    const definition = protoLoader.loadSync(GREETER_PROTO_PATH, LOADER_OPTIONS);
+    const definition = protoLoader.loadSync(GREETER_PROTO_PATH, PROTO_LOADER_OPTIONS);
     cached = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   }
   return cached;
