@@ -14,9 +14,9 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { signToken } from "../lib/auth/jwt.ts";
 import { loadGreeterProto } from "../lib/shared/proto.ts";
 import { ROOT, spawnMain } from "./_helpers/spawn_main.ts";
+import { signMainToken } from "./_helpers/tokens.ts";
 
 const denort = Deno.env.get("DENORT_BIN");
 const SECRET = "compiled-binary-test-secret-".repeat(2);
@@ -63,12 +63,7 @@ Deno.test({
         grpc.credentials.createSsl(Buffer.from(pki.caCert)),
       );
       try {
-        const token = await signToken({
-          secret: new TextEncoder().encode(SECRET),
-          issuer: "greeter",
-          audience: "helloworld.Greeter",
-          subject: "compile-test",
-        });
+        const token = await signMainToken(SECRET, "compile-test");
         const call = (metadata: grpc.Metadata) =>
           new Promise<{ code: grpc.status; message?: string }>((resolve) =>
             client.SayHello(

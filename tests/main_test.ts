@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { signToken } from "../lib/auth/jwt.ts";
 import { loadGreeterProto } from "../lib/shared/proto.ts";
 import { MAIN, ROOT, spawnMain } from "./_helpers/spawn_main.ts";
+import { bearer, signMainToken } from "./_helpers/tokens.ts";
 
 const SECRET = "m".repeat(40);
 
@@ -97,14 +97,8 @@ async function spawnProductionServer(extraFlags: string[] = []) {
     `localhost:${server.port}`,
     grpc.credentials.createSsl(Buffer.from(server.pki!.caCert)),
   );
-  const token = await signToken({
-    secret: new TextEncoder().encode(SECRET),
-    issuer: "greeter",
-    audience: "helloworld.Greeter",
-    subject: "main-test",
-  });
-  const metadata = new grpc.Metadata();
-  metadata.set("authorization", `Bearer ${token}`);
+  const token = await signMainToken(SECRET, "main-test");
+  const metadata = bearer(token);
   return {
     ...server,
     client,

@@ -1,7 +1,7 @@
 /**
  * Tokens for tests: the issuer, audience and subject the test servers expect,
- * a minter for valid tokens and every broken kind, and `authorization`
- * metadata to carry them.
+ * a minter for valid tokens and every broken kind, `authorization` metadata to
+ * carry them, and tokens for `main.ts` run as a user runs it.
  *
  * @module
  */
@@ -9,6 +9,11 @@ import * as grpc from "@grpc/grpc-js";
 import * as jose from "jose";
 import { Buffer } from "node:buffer";
 import { signToken } from "../../lib/auth/jwt.ts";
+import {
+  createTokenProvider,
+  mintingTokenSource,
+  type TokenProvider,
+} from "../../lib/client/token_provider.ts";
 
 /** Issuer the test servers require. */
 export const TEST_ISSUER = "greeter-test";
@@ -106,4 +111,36 @@ export function authMetadata(authorization: string | undefined): grpc.Metadata {
 /** Request metadata carrying `Bearer <token>`. */
 export function bearer(token: string): grpc.Metadata {
   return authMetadata(`Bearer ${token}`);
+}
+
+/** The issuer `main.ts` requires unless told otherwise (its documented default). */
+export const MAIN_ISSUER = "greeter";
+/** The audience `main.ts` requires unless told otherwise (its documented default). */
+export const MAIN_AUDIENCE = "helloworld.Greeter";
+
+/** The bytes of a secret given as text, as `GREETER_JWT_SECRET` carries it. */
+function secretBytes(secret: string | Uint8Array): Uint8Array {
+  return typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
+}
+
+/** A token that `main.ts` with its default issuer and audience accepts. */
+export function signMainToken(secret: string | Uint8Array, subject: string): Promise<string> {
+  return signToken({
+    secret: secretBytes(secret),
+    issuer: MAIN_ISSUER,
+    audience: MAIN_AUDIENCE,
+    subject,
+  });
+}
+
+/** A token provider minting tokens that `main.ts` with its default issuer and audience accepts. */
+export function mainTokenProvider(secret: string, subject?: string): TokenProvider {
+  return createTokenProvider({
+    source: mintingTokenSource({
+      secret: secretBytes(secret),
+      issuer: MAIN_ISSUER,
+      audience: MAIN_AUDIENCE,
+      subject,
+    }),
+  });
 }

@@ -9,10 +9,10 @@
  */
 import assert from "node:assert/strict";
 import { createGreeterClient } from "../../lib/client/greeter_client.ts";
-import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_provider.ts";
 import { type DevPki, generateDevPki } from "../../lib/shared/dev_certs.ts";
 import { findNginx, type RunningNginx, startNginx } from "../../lib/bench/nginx_proxy.ts";
 import { ROOT, spawnMain } from "../_helpers/spawn_main.ts";
+import { mainTokenProvider } from "../_helpers/tokens.ts";
 
 const SECRET = "n".repeat(40);
 
@@ -89,13 +89,7 @@ Deno.test({
       );
 
       // 2. Load through the proxy; one backend drains and exits in the middle.
-      const tokenProvider = createTokenProvider({
-        source: mintingTokenSource({
-          secret: new TextEncoder().encode(SECRET),
-          issuer: "greeter",
-          audience: "helloworld.Greeter",
-        }),
-      });
+      const tokenProvider = mainTokenProvider(SECRET);
       using client = createGreeterClient({
         target: `localhost:${port}`,
         tls: { ca: pki.caCert },

@@ -4,29 +4,10 @@
  * of the tracked files, so nothing generated before can help it.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-async function freshCopy(): Promise<string> {
-  const listed = await new Deno.Command("git", {
-    args: ["ls-files", "-z"],
-    cwd: ROOT,
-    stdout: "piped",
-  })
-    .output();
-  assert.ok(listed.success, "git ls-files failed");
-  const dir = await Deno.makeTempDir({ prefix: "greeter-fresh-" });
-  for (const path of new TextDecoder().decode(listed.stdout).split("\0").filter(Boolean)) {
-    const target = `${dir}/${path}`;
-    await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), { recursive: true });
-    await Deno.copyFile(`${ROOT}${path}`, target);
-  }
-  return dir;
-}
+import { freshCopy } from "../_helpers/fresh_copy.ts";
 
 Deno.test("deno task demo works on a fresh clone: generates material, serves, passes, stops", async () => {
-  const dir = await freshCopy();
+  const dir = await freshCopy("greeter-fresh-");
   try {
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
       args: [

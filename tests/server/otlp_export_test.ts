@@ -9,8 +9,8 @@ import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { loadGreeterProto } from "../../lib/shared/proto.ts";
-import { signToken } from "../../lib/auth/jwt.ts";
 import { ROOT, spawnMain } from "../_helpers/spawn_main.ts";
+import { bearer, signMainToken } from "../_helpers/tokens.ts";
 
 const SECRET = "o".repeat(40);
 
@@ -117,14 +117,7 @@ Deno.test("server and client export one span per call to an OTLP receiver, paren
     `localhost:${port}`,
     grpc.credentials.createSsl(Buffer.from(pki.caCert)),
   );
-  const metadata = new grpc.Metadata();
-  const token = await signToken({
-    secret: new TextEncoder().encode(SECRET),
-    issuer: "greeter",
-    audience: "helloworld.Greeter",
-    subject: "otlp-test",
-  });
-  metadata.set("authorization", `Bearer ${token}`);
+  const metadata = bearer(await signMainToken(SECRET, "otlp-test"));
   metadata.set("traceparent", `00-${callerTrace}-${callerSpan}-01`);
   await new Promise<void>((resolve, reject) =>
     client.SayHello({ name: "otel" }, metadata, (error) => error ? reject(error) : resolve())

@@ -7,11 +7,12 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { signToken } from "../../lib/auth/jwt.ts";
 import { readSecretFile } from "../../lib/auth/secret_file.ts";
 import { loadGreeterProto } from "../../lib/shared/proto.ts";
 import { listenForShutdownSignals, type SignalSource } from "../../lib/server/signals.ts";
-import { ROOT, spawnMain } from "../_helpers/spawn_main.ts";
+import { freshCopy } from "../_helpers/fresh_copy.ts";
+import { spawnMain } from "../_helpers/spawn_main.ts";
+import { bearer, signMainToken } from "../_helpers/tokens.ts";
 
 /** A signal source whose signals the test delivers, and which records the listeners. */
 function fakeSource() {
@@ -101,24 +102,6 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-/** A copy of the tracked files, so the dev material generated there touches nothing else. */
-async function freshCopy(): Promise<string> {
-  const listed = await new Deno.Command("git", {
-    args: ["ls-files", "-z"],
-    cwd: ROOT,
-    stdout: "piped",
-  })
-    .output();
-  assert.ok(listed.success, "git ls-files failed");
-  const dir = await Deno.makeTempDir({ prefix: "greeter-signals-" });
-  for (const path of new TextDecoder().decode(listed.stdout).split("\0").filter(Boolean)) {
-    const target = `${dir}/${path}`;
-    await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), { recursive: true });
-    await Deno.copyFile(`${ROOT}${path}`, target);
-  }
-  return dir;
-}
-
 /** `deno task server` in `dir` as the leader of a new process group, its JSON log lines readable. */
 function spawnTaskServer(dir: string) {
   return spawnMain({
@@ -135,21 +118,14 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.test(
     `one ${signal} to the process group of deno task server drains a bidi call in flight, ${RUNS} times in a row`,
     async () => {
-      const dir = await freshCopy();
+      const dir = await freshCopy("greeter-signals-");
       try {
         for (let run = 1; run <= RUNS; run++) {
           await using server = await spawnTaskServer(dir);
           const { port } = server;
           const ca = await Deno.readTextFile(`${dir}/certs/ca.pem`);
           const secret = await readSecretFile(`${dir}/.greeter/jwt-secret`);
-          const token = await signToken({
-            secret,
-            issuer: "greeter",
-            audience: "helloworld.Greeter",
-            subject: "signals",
-          });
-          const metadata = new grpc.Metadata();
-          metadata.set("authorization", `Bearer ${token}`);
+          const metadata = bearer(await signMainToken(secret, "signals"));
           const { helloworld } = loadGreeterProto();
           const client = new helloworld.Greeter(
             `localhost:${port}`,

@@ -7,10 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { createGreeterClient, type GreeterConnection } from "../../lib/client/greeter_client.ts";
-import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_provider.ts";
 import { superviseWorkers } from "../../lib/server/supervisor.ts";
 import type { Logger } from "@logtape/logtape";
 import { spawnMain } from "../_helpers/spawn_main.ts";
+import { mainTokenProvider } from "../_helpers/tokens.ts";
 
 const SECRET = "r".repeat(40);
 
@@ -23,14 +23,7 @@ async function startServer(env: Record<string, string>) {
     // SIGTERM drains every worker; a worker whose supervisor is gone drains on its own.
     graceMs: 15_000,
   });
-  const tokenProvider = createTokenProvider({
-    source: mintingTokenSource({
-      secret: new TextEncoder().encode(SECRET),
-      issuer: "greeter",
-      audience: "helloworld.Greeter",
-      subject: "recycle-test",
-    }),
-  });
+  const tokenProvider = mainTokenProvider(SECRET, "recycle-test");
   const clients: GreeterConnection[] = [];
   return {
     child: server.child,

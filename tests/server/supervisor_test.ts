@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { signToken } from "../../lib/auth/jwt.ts";
 import { loadGreeterProto } from "../../lib/shared/proto.ts";
 import { workerCount } from "../../lib/server/config.ts";
 import { MAIN, ROOT, spawnMain } from "../_helpers/spawn_main.ts";
+import { bearer, signMainToken } from "../_helpers/tokens.ts";
 
 const SECRET = "w".repeat(40);
 
@@ -23,14 +23,7 @@ Deno.test("two workers share one port, split the calls and drain as one server o
   const clients: grpc.Client[] = [];
   try {
     assert.ok(port > 0, "the supervisor names the shared port");
-    const token = await signToken({
-      secret: new TextEncoder().encode(SECRET),
-      issuer: "greeter",
-      audience: "helloworld.Greeter",
-      subject: "workers-test",
-    });
-    const metadata = new grpc.Metadata();
-    metadata.set("authorization", `Bearer ${token}`);
+    const metadata = bearer(await signMainToken(SECRET, "workers-test"));
     const { helloworld } = loadGreeterProto();
     // One connection per client: the kernel picks a worker per connection.
     for (let i = 0; i < 24; i++) {
