@@ -57,6 +57,12 @@ export type {
   SpanStartOptions,
 } from "./lib/shared/tracing.ts";
 export {
+  createTraceSampler,
+  TRACE_SAMPLERS,
+  type TraceSampler,
+  type TraceSamplerName,
+} from "./lib/shared/tracing.ts";
+export {
   createServerMetrics,
   GRPC_HANDLING_BUCKETS,
   type GrpcType,

@@ -52,6 +52,9 @@ export interface Variant {
     | "metrics"
     | "tracing"
     | "otlpEndpoint"
+    | "otelEnv"
+    | "traceSampler"
+    | "traceSamplerArg"
   >;
   /**
    * Sign tokens with a fresh key pair of this algorithm and have the server

@@ -77,6 +77,7 @@ export async function spawnBenchServer(
         OTEL_EXPORTER_OTLP_ENDPOINT: spec.otlpEndpoint,
         OTEL_SERVICE_NAME: `bench-${spec.variant}`,
         OTEL_DENO_CONSOLE: "ignore",
+        ...spec.otelEnv,
       },
       stdin: "piped",
       stdout: "piped",

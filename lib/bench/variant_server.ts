@@ -35,6 +35,7 @@ import { createLoggingInterceptor } from "../server/interceptors/logging.ts";
 import { startGreeterServer } from "../server/greeter_server.ts";
 import { createServerMetrics } from "../server/metrics.ts";
 import { greeterLogger, setupLogging } from "../shared/log.ts";
+import { createTraceSampler, type TraceSamplerName } from "../shared/tracing.ts";
 import { startBareGreeterServer } from "./bare_server.ts";
 import { perLineStreamSink } from "./per_line_sink.ts";
 import { readLines } from "./_read_lines.ts";
@@ -86,6 +87,15 @@ export interface BenchServerSpec {
    * OTLP/HTTP to this base URL. @default tracing and export off
    */
   otlpEndpoint?: string;
+  /**
+   * More environment for the child when `otlpEndpoint` is set (Deno's
+   * `OTEL_DENO_*` switches, `OTEL_BSP_*`, the sampler), to compare settings.
+   */
+  otelEnv?: Record<string, string>;
+  /** Which calls' spans are exported, as `OTEL_TRACES_SAMPLER` says it (`full` only). @default all */
+  traceSampler?: TraceSamplerName;
+  /** Its ratio, as `OTEL_TRACES_SAMPLER_ARG` says it. @default 1 */
+  traceSamplerArg?: number;
 }
 
 /** Memory and CPU of the server process, from inside it. */
@@ -134,7 +144,12 @@ async function startVariant(spec: BenchServerSpec): Promise<StartedVariant> {
       auth,
       drainTimeoutMs: 1000,
       metrics: spec.metrics === false ? null : createServerMetrics(),
-      ...((spec.tracing ?? "off") === "off" ? { tracing: false } : {}),
+      tracing: (spec.tracing ?? "off") === "off" ? false : {
+        sampler: createTraceSampler(
+          spec.traceSampler ?? "parentbased_always_on",
+          spec.traceSamplerArg,
+        ),
+      },
     });
     return {
       port: server.port,

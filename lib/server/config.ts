@@ -26,6 +26,7 @@ import { DEFAULT_MAX_LIFETIME_SECONDS, MIN_SECRET_BYTES } from "../auth/jwt.ts";
 import { ASYMMETRIC_ALGORITHMS, checkProviderUrl } from "../auth/jwks.ts";
 import { LOG_LEVELS, type LogFormat } from "../shared/log.ts";
 import { leaksServerMemory } from "../shared/deno_version.ts";
+import { TRACE_SAMPLERS, type TraceSamplerName } from "../shared/tracing.ts";
 import { ConfigError } from "../cli/config_error.ts";
 import { envNames, readSettings, type SettingsTable, usageLines } from "../cli/settings.ts";
 
@@ -113,6 +114,8 @@ export interface ServerConfig {
   readonly reflection: "on" | "auth" | "off";
   /** Admin endpoint (metrics, health probes) address; `null` when turned off. */
   readonly admin: { readonly host: string; readonly port: number } | null;
+  /** Which calls' spans are exported, as `OTEL_TRACES_SAMPLER` names it, and its ratio. */
+  readonly traceSampler: { readonly name: TraceSamplerName; readonly ratio: number };
 }
 
 /**
@@ -163,6 +166,14 @@ export function workerCount(value: string, cores = navigator.hardwareConcurrency
 }
 
 const blank = (value: string) => value.trim() === "" ? "must not be blank" : undefined;
+
+/** `OTEL_TRACES_SAMPLER_ARG`: a probability. */
+function ratioCheck(value: string): string | undefined {
+  const ratio = Number(value);
+  return value.trim() !== "" && ratio >= 0 && ratio <= 1
+    ? undefined
+    : "must be a number from 0 to 1";
+}
 
 /** A host name or IP address, IPv6 optionally in brackets. */
 function hostCheck(value: string): string | undefined {
@@ -453,6 +464,24 @@ export const SERVER_SETTINGS = {
     default: DEFAULT_ADMIN_PORT,
     help: "admin endpoint port, 0-65535 (0 picks a free one)",
   },
+  traceSampler: {
+    flag: "trace-sampler",
+    env: "OTEL_TRACES_SAMPLER",
+    kind: "enum",
+    choices: TRACE_SAMPLERS,
+    default: "parentbased_always_on",
+    valueName: "NAME",
+    help: "spans exported: [parentbased_]always_on, always_off or traceidratio",
+  },
+  traceSamplerArg: {
+    flag: "trace-sampler-arg",
+    env: "OTEL_TRACES_SAMPLER_ARG",
+    kind: "string",
+    default: "1",
+    valueName: "RATIO",
+    help: "share of new traces the traceidratio samplers export, 0-1",
+    check: ratioCheck,
+  },
   basic: {
     flag: "basic",
     kind: "switch",
@@ -654,6 +683,10 @@ export function loadServerConfig(
     admin: values.admin === "off"
       ? null
       : { host: unbracket(values.adminHost), port: values.adminPort },
+    traceSampler: {
+      name: values.traceSampler as TraceSamplerName,
+      ratio: Number(values.traceSamplerArg),
+    },
   };
   return deepFreeze(config);
 }

@@ -9,6 +9,7 @@ import { ConfigError } from "../cli/config_error.ts";
 import type { ServerConfig } from "./config.ts";
 import { resolveServerMaterial, type ServerMaterial } from "./material.ts";
 import { createServerMetrics } from "./metrics.ts";
+import { createTraceSampler } from "../shared/tracing.ts";
 import {
   ListenError,
   type ReflectionMode,
@@ -94,6 +95,7 @@ export async function serveFromConfig(
       drainTimeoutMs: config.drainTimeoutMs,
       streamIntervalMs: config.streamIntervalMs,
       reflection: REFLECTION_MODES[config.reflection],
+      tracing: { sampler: createTraceSampler(config.traceSampler.name, config.traceSampler.ratio) },
       admin: config.admin,
       ...(options.worker === undefined || config.admin === null
         ? {}

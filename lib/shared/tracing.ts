@@ -145,28 +145,125 @@ export function injectTraceContext(
  * @param path `/package.Service/Method`
  * @param peer `host:port` or `[v6]:port`, as grpc-js reports it
  * @returns the attributes to start the span with
+ *
+ * @example
+ * ```ts
+ * rpcAttributes("/helloworld.Greeter/SayHello", "127.0.0.1:50000");
+ * // { "rpc.system": "grpc", "rpc.service": "helloworld.Greeter", "rpc.method": "SayHello",
+ * //   "network.peer.address": "127.0.0.1", "network.peer.port": 50000 }
+ * ```
  */
 export function rpcAttributes(path: string, peer?: string): Record<string, string | number> {
+  const attributes = rpcMethodAttributes(path);
+  return peer === undefined ? attributes : { ...attributes, ...peerAttributes(peer) };
+}
+
+/**
+ * The attributes that depend only on the method: `rpc.system`,
+ * `rpc.service`, `rpc.method` (the tracing stage builds them once per method).
+ *
+ * @param path `/package.Service/Method`
+ * @returns a new object with the three attributes
+ *
+ * @example
+ * ```ts
+ * rpcMethodAttributes("/helloworld.Greeter/SayHello")["rpc.method"]; // "SayHello"
+ * ```
+ */
+export function rpcMethodAttributes(path: string): Record<string, string | number> {
   const slash = path.lastIndexOf("/");
-  const attributes: Record<string, string | number> = {
+  return {
     "rpc.system": "grpc",
     "rpc.service": path.slice(1, slash),
     "rpc.method": path.slice(slash + 1),
   };
-  if (peer !== undefined) {
-    const colon = peer.lastIndexOf(":");
-    const port = Number(peer.slice(colon + 1));
-    if (colon > 0 && Number.isInteger(port)) {
-      attributes["network.peer.address"] = peer.slice(0, colon).replace(/^\[(.*)\]$/, "$1");
-      attributes["network.peer.port"] = port;
-    } else {
-      attributes["network.peer.address"] = peer;
-    }
+}
+
+/**
+ * The peer's `network.peer.address` and `network.peer.port` (the address
+ * alone when `peer` has no port).
+ *
+ * @param peer `host:port` or `[v6]:port`, as grpc-js reports it
+ * @returns a new object with the peer attributes
+ *
+ * @example
+ * ```ts
+ * peerAttributes("[::1]:50000"); // { "network.peer.address": "::1", "network.peer.port": 50000 }
+ * ```
+ */
+export function peerAttributes(peer: string): Record<string, string | number> {
+  const colon = peer.lastIndexOf(":");
+  const port = Number(peer.slice(colon + 1));
+  if (colon > 0 && Number.isInteger(port)) {
+    return {
+      "network.peer.address": peer.slice(0, colon).replace(/^\[(.*)\]$/, "$1"),
+      "network.peer.port": port,
+    };
   }
-  return attributes;
+  return { "network.peer.address": peer };
 }
 
 /** The span name the RPC conventions give a call: `package.Service/Method`. */
 export function rpcSpanName(path: string): string {
   return path.startsWith("/") ? path.slice(1) : path;
+}
+
+/**
+ * The samplers of the OpenTelemetry environment specification
+ * (`OTEL_TRACES_SAMPLER`) that the server honours itself: Deno 2.9.3 records
+ * and exports every span whatever the variable says.
+ */
+export const TRACE_SAMPLERS = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
+
+/** One of {@linkcode TRACE_SAMPLERS}. */
+export type TraceSamplerName = typeof TRACE_SAMPLERS[number];
+
+/**
+ * Decides whether a call's span is exported: given its trace id and the
+ * caller's sampled flag (`undefined` when the call carried no valid
+ * `traceparent`).
+ */
+export type TraceSampler = (traceId: string, parentSampled: boolean | undefined) => boolean;
+
+/**
+ * A sampler as `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` describe
+ * it. `traceidratio` keeps a trace when the low 52 bits of its trace id, as a
+ * fraction, fall below `ratio`, so every service sampling at the same ratio
+ * keeps the same traces; the `parentbased_*` samplers follow the caller's
+ * sampled flag when there is a caller and use the named root sampler
+ * otherwise.
+ *
+ * @param name the sampler
+ * @param ratio the `traceidratio` probability, 0 to 1 (ignored by the others)
+ * @returns the sampler, or `undefined` for `always_on` and
+ *   `parentbased_always_on` (every span is exported: nothing to decide)
+ *
+ * @example Keep one trace in ten, and whatever the caller kept
+ * ```ts
+ * import { createTraceSampler } from "@greeter/deno-grpc";
+ *
+ * const sampler = createTraceSampler("parentbased_traceidratio", 0.1);
+ * sampler?.("4bf92f3577b34da6a3ce929d0e0e4736", undefined); // false: 0.91 >= 0.1
+ * sampler?.("4bf92f3577b34da6a3ce929d0e0e4736", true); // true: the caller sampled it
+ * ```
+ */
+export function createTraceSampler(
+  name: TraceSamplerName,
+  ratio = 1,
+): TraceSampler | undefined {
+  const root: (traceId: string) => boolean = name.endsWith("always_on")
+    ? () => true
+    : name.endsWith("always_off")
+    ? () => false
+    : (traceId) => parseInt(traceId.slice(-13), 16) / 2 ** 52 < ratio;
+  if (name === "always_on" || name === "parentbased_always_on") return undefined;
+  if (!name.startsWith("parentbased_")) return (traceId) => root(traceId);
+  return (traceId, parentSampled) => parentSampled ?? root(traceId);
 }

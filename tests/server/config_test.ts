@@ -205,7 +205,34 @@ const adminMistakes: [string, string[], Record<string, string>, RegExp][] = [
   ["an unknown admin switch", [], { GREETER_ADMIN: "maybe" }, /GREETER_ADMIN/],
   ["a blank admin host", ["--admin-host", " "], {}, /--admin-host/],
   ["an unknown reflection mode", [], { GREETER_REFLECTION: "public" }, /GREETER_REFLECTION/],
+  ["an unknown trace sampler", [], { OTEL_TRACES_SAMPLER: "jaeger_remote" }, /OTEL_TRACES_SAMPLER/],
+  ["a sampling ratio above 1", [], { OTEL_TRACES_SAMPLER_ARG: "1.5" }, /OTEL_TRACES_SAMPLER_ARG/],
+  [
+    "a sampling ratio that is no number",
+    ["--trace-sampler-arg", "half"],
+    {},
+    /--trace-sampler-arg/,
+  ],
 ];
+
+Deno.test("server config reads the trace sampler the OpenTelemetry way, every span by default", () => {
+  assert.deepEqual(loadServerConfig([], {}).traceSampler, {
+    name: "parentbased_always_on",
+    ratio: 1,
+  });
+  assert.deepEqual(
+    loadServerConfig([], {
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+    }).traceSampler,
+    { name: "parentbased_traceidratio", ratio: 0.25 },
+  );
+  assert.deepEqual(
+    loadServerConfig(["--trace-sampler", "always_off"], { OTEL_TRACES_SAMPLER: "always_on" })
+      .traceSampler.name,
+    "always_off",
+  );
+});
 for (const [what, args, env, expected] of adminMistakes) {
   Deno.test(`server config refuses ${what}, naming the setting`, () => {
     assert.throws(() => loadServerConfig(args, env), (error: unknown) => {

@@ -24,6 +24,8 @@ interface ExportedSpan {
   spanId: string;
   parentSpanId: string;
   attributes: Record<string, unknown>;
+  /** Each attribute's OTLP value as sent, such as `{ intValue: "0" }`. */
+  values: Record<string, Record<string, unknown>>;
 }
 
 /** OTLP span kinds (`SPAN_KIND_SERVER`, `SPAN_KIND_CLIENT`). */
@@ -60,6 +62,11 @@ function startReceiver() {
                   a.key,
                   value(a.value),
                 ]),
+              ),
+              values: Object.fromEntries(
+                (span.attributes ?? []).map((
+                  a: { key: string; value: Record<string, unknown> },
+                ) => [a.key, a.value]),
               ),
             });
           }
@@ -99,29 +106,43 @@ function otelEnv(endpoint: string, service: string): Record<string, string> {
   };
 }
 
-Deno.test("server and client export one span per call to an OTLP receiver, parented across the hop", async () => {
+Deno.test("server and client export one span per sampled call to an OTLP receiver, parented across the hop", async () => {
   await using receiver = startReceiver();
   await using server = await spawnMain({
     flags: ["--port", "0", "--admin", "off"],
     secret: SECRET,
-    env: otelEnv(receiver.endpoint, "greeter-server"),
+    env: {
+      ...otelEnv(receiver.endpoint, "greeter-server"),
+      // No new trace is sampled; a caller's sampled flag is followed.
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0",
+    },
   });
   const { port, dir } = server;
   const pki = server.pki!;
 
-  // 1. A caller that sends its own traceparent.
+  // 1. A caller that sends its own traceparent; before it, calls the sampler
+  // leaves out (the server samples no new trace, and follows the caller's
+  // sampled flag).
   const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
   const callerSpan = "00f067aa0ba902b7";
+  const unsampledTrace = "5bf92f3577b34da6a3ce929d0e0e4737";
   const { helloworld } = loadGreeterProto();
   const client = new helloworld.Greeter(
     `localhost:${port}`,
     grpc.credentials.createSsl(Buffer.from(pki.caCert)),
   );
-  const metadata = bearer(await signMainToken(SECRET, "otlp-test"));
-  metadata.set("traceparent", `00-${callerTrace}-${callerSpan}-01`);
-  await new Promise<void>((resolve, reject) =>
-    client.SayHello({ name: "otel" }, metadata, (error) => error ? reject(error) : resolve())
-  );
+  const token = await signMainToken(SECRET, "otlp-test");
+  const sayHello = async (name: string, traceparent?: string) => {
+    const metadata = bearer(token);
+    if (traceparent !== undefined) metadata.set("traceparent", traceparent);
+    await new Promise<void>((resolve, reject) =>
+      client.SayHello({ name }, metadata, (error) => error ? reject(error) : resolve())
+    );
+  };
+  await sayHello("unsampled-parent", `00-${unsampledTrace}-${callerSpan}-00`);
+  await sayHello("no-parent");
+  await sayHello("otel", `00-${callerTrace}-${callerSpan}-01`);
   client.close();
 
   // 2. The project's own client, traced itself, in another process.
@@ -148,23 +169,28 @@ Deno.test("server and client export one span per call to an OTLP receiver, paren
   assert.equal(basic.code, 0, new TextDecoder().decode(basic.stderr));
 
   const first = await receiver.find((s) =>
-    s.service === "greeter-server" && s.traceId === callerTrace && s.scope === "greeter"
+    s.service === "greeter-server" && s.traceId === callerTrace && s.kind === SERVER
   );
   assert.equal(first.name, "helloworld.Greeter/SayHello");
-  assert.equal(first.kind, SERVER);
   assert.equal(first.parentSpanId, callerSpan, "parented on the incoming traceparent");
   assert.equal(first.attributes["rpc.system"], "grpc");
   assert.equal(first.attributes["rpc.service"], "helloworld.Greeter");
   assert.equal(first.attributes["rpc.method"], "SayHello");
-  assert.equal(Number(first.attributes["rpc.grpc.status_code"]), 0);
+  // An integer, as the semantic conventions have it (OTLP/JSON writes int64 as a string).
+  assert.deepEqual(first.values["rpc.grpc.status_code"], { intValue: "0" });
   assert.equal(first.attributes["network.peer.address"], "127.0.0.1");
   assert.equal(typeof first.attributes["network.peer.port"], "number");
-
-  const line = await server.log.find(
-    (l) => l.method === "/helloworld.Greeter/SayHello",
-    10_000,
+  // One span per call: Deno's own span for the HTTP/2 request is the call's
+  // span (scope "deno"), not a second one beside it.
+  assert.equal(first.scope, "deno");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(
+    receiver.spans.filter((s) => s.service === "greeter-server" && s.traceId === callerTrace)
+      .map((s) => s.name),
+    ["helloworld.Greeter/SayHello"],
   );
-  assert.equal(line.traceId, callerTrace);
+
+  const line = await server.log.find((l) => l.traceId === callerTrace, 10_000);
   assert.equal(line.spanId, first.spanId);
   assert.match(String(line.message), new RegExp(`trace=${callerTrace} span=${first.spanId}`));
 
@@ -174,14 +200,29 @@ Deno.test("server and client export one span per call to an OTLP receiver, paren
   assert.equal(clientSpan.name, "helloworld.Greeter/SayHello");
   assert.equal(clientSpan.attributes["rpc.system"], "grpc");
   const second = await receiver.find((s) =>
-    s.service === "greeter-server" && s.scope === "greeter" && s.traceId === clientSpan.traceId
+    s.service === "greeter-server" && s.kind === SERVER && s.traceId === clientSpan.traceId
   );
-  // The server span's parent is the client span, or Deno's own span for the
-  // HTTP/2 request (scope "deno", named POST), itself the client span's child.
+  assert.equal(second.name, "helloworld.Greeter/SayHello");
+  // The server span's parent is the client span, or the client's Deno span
+  // for the HTTP/2 request (scope "deno", named POST), itself the client span's child.
   const parent = await receiver.find((s) => s.spanId === second.parentSpanId);
   assert.ok(
     parent === clientSpan ||
-      (parent.scope === "deno" && parent.parentSpanId === clientSpan.spanId),
+      (parent.scope === "deno" && parent.service === "greeter-client" &&
+        parent.parentSpanId === clientSpan.spanId),
     `the server span descends from the client span: ${JSON.stringify(receiver.spans)}`,
   );
+
+  // The calls the sampler left out have trace ids in their log lines and no
+  // span at the receiver (their spans would have been exported before the
+  // ones above).
+  const unsampled = await server.log.find((l) => l.traceId === unsampledTrace, 10_000);
+  const unparented = server.log.logs.filter((l) =>
+    l.method === "/helloworld.Greeter/SayHello" && typeof l.traceId === "string" &&
+    l.traceId !== callerTrace && l.traceId !== unsampledTrace && l.traceId !== clientSpan.traceId
+  );
+  assert.equal(unparented.length, 1, JSON.stringify(server.log.logs));
+  for (const traceId of [unsampled.traceId, unparented[0].traceId]) {
+    assert.deepEqual(receiver.spans.filter((s) => s.traceId === traceId), []);
+  }
 });

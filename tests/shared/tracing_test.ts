@@ -2,9 +2,11 @@ import * as grpc from "@grpc/grpc-js";
 import { trace, TraceFlags } from "@opentelemetry/api";
 import assert from "node:assert/strict";
 import {
+  createTraceSampler,
   extractTraceContext,
   injectTraceContext,
   rpcAttributes,
+  type TraceSamplerName,
   tracingEnabled,
 } from "../../lib/shared/tracing.ts";
 
@@ -72,3 +74,31 @@ Deno.test("rpc attributes split the path and the peer, IPv6 included", () => {
 Deno.test("tracing is off in a process without OTEL_DENO", () => {
   assert.equal(Deno.env.get("OTEL_DENO") === "true", tracingEnabled());
 });
+
+// Trace ids whose low 52 bits, as a fraction, are about 0.0, 0.5 and 0.99.
+const LOW = "0af7651916cd43dd8440000000000001";
+const MIDDLE = "0af7651916cd43dd8448000000000000";
+const HIGH = "0af7651916cd43dd844fd70a3d70a3d7";
+
+const samplerCases: [TraceSamplerName, number, string, boolean | undefined, boolean | "all"][] = [
+  ["always_on", 1, HIGH, false, "all"],
+  ["parentbased_always_on", 1, HIGH, false, "all"],
+  ["always_off", 1, LOW, true, false],
+  ["traceidratio", 0.5, LOW, false, true],
+  ["traceidratio", 0.5, HIGH, true, false],
+  ["traceidratio", 0, LOW, undefined, false],
+  ["traceidratio", 1, HIGH, undefined, true],
+  ["parentbased_traceidratio", 0.5, MIDDLE, undefined, false],
+  ["parentbased_traceidratio", 0.5, LOW, undefined, true],
+  ["parentbased_traceidratio", 0, LOW, true, true],
+  ["parentbased_traceidratio", 1, LOW, false, false],
+  ["parentbased_always_off", 1, LOW, undefined, false],
+  ["parentbased_always_off", 1, LOW, true, true],
+];
+for (const [name, ratio, traceId, parent, expected] of samplerCases) {
+  Deno.test(`trace sampler ${name} (${ratio}) ${expected === true ? "keeps" : expected ? "does not filter" : "drops"} trace ${traceId.slice(-4)} with parent sampled ${parent}`, () => {
+    const sampler = createTraceSampler(name, ratio);
+    if (expected === "all") assert.equal(sampler, undefined);
+    else assert.equal(sampler?.(traceId, parent), expected);
+  });
+}

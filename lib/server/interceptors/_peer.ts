@@ -19,7 +19,30 @@ const peers = new WeakMap<object, string>();
 /** The parts of grpc-js's call layers read here (internal fields, hence optional). */
 interface CallLayer {
   nextCall?: CallLayer;
-  stream?: { session?: object | null };
+  stream?: Http2StreamLike;
+}
+
+/** What is read of the call's `node:http2` server stream. */
+export interface Http2StreamLike {
+  /** Its HTTP/2 session (the connection); `null` once closed. */
+  session?: object | null;
+}
+
+/**
+ * The `node:http2` server stream under a call, found through grpc-js's call
+ * layers (each interceptor's `nextCall`, down to the base call's `stream`);
+ * `undefined` for a call without one (a test double, or a grpc-js whose
+ * internals moved).
+ *
+ * @param call the call an interceptor receives
+ * @returns the HTTP/2 stream, or `undefined`
+ */
+export function http2StreamOf(
+  call: grpc.ServerInterceptingCallInterface,
+): Http2StreamLike | undefined {
+  let layer = call as CallLayer;
+  while (layer.stream === undefined && layer.nextCall !== undefined) layer = layer.nextCall;
+  return layer.stream;
 }
 
 /**
@@ -31,9 +54,7 @@ interface CallLayer {
  * @returns the peer address, or `unknown`
  */
 export function peerOf(call: grpc.ServerInterceptingCallInterface): string {
-  let layer = call as CallLayer;
-  while (layer.stream === undefined && layer.nextCall !== undefined) layer = layer.nextCall;
-  const session = layer.stream?.session;
+  const session = http2StreamOf(call)?.session;
   if (session === undefined || session === null) return call.getPeer();
   let peer = peers.get(session);
   if (peer === undefined) {

@@ -24,7 +24,12 @@ import { createMetricsInterceptor } from "./metrics.ts";
 import { createTracingInterceptor } from "./tracing.ts";
 import { callContextOf } from "../call_context.ts";
 import type { ServerMetrics } from "../metrics.ts";
-import { greeterTracer, type SpanStarter, tracingEnabled } from "../../shared/tracing.ts";
+import {
+  greeterTracer,
+  type SpanStarter,
+  type TraceSampler,
+  tracingEnabled,
+} from "../../shared/tracing.ts";
 
 /**
  * The stages of the chain, first entry outermost (nearest the network).
@@ -75,8 +80,16 @@ export interface ChainLoggingOptions {
 
 /** Options of the tracing stage. */
 export interface ChainTracingOptions {
-  /** Where spans come from. @default the `greeter` tracer of the registered provider */
+  /**
+   * Where spans come from. @default Deno's span for each HTTP/2 request, or
+   * else the `greeter` tracer of the registered provider
+   */
   tracer?: SpanStarter;
+  /**
+   * Which calls' spans are exported (`createTraceSampler`, from
+   * `OTEL_TRACES_SAMPLER`). @default every call
+   */
+  sampler?: TraceSampler;
 }
 
 /** Options for {@linkcode createInterceptorChain}. Every part is optional. */
@@ -88,9 +101,10 @@ export interface InterceptorChainOptions {
    */
   metrics?: ServerMetrics | null;
   /**
-   * Tracing: one span per call. Absent means on exactly when an OpenTelemetry
-   * tracer provider is registered (Deno under `OTEL_DENO=true`); `false`
-   * leaves the stage out; an object turns it on with that tracer.
+   * Tracing: one span per call. Absent, or an object without a tracer, means
+   * on exactly when an OpenTelemetry tracer provider is registered (Deno
+   * under `OTEL_DENO=true`); `false` leaves the stage out; an object with a
+   * tracer turns it on with that tracer.
    * @default on when tracingEnabled()
    */
   tracing?: ChainTracingOptions | false;
@@ -138,11 +152,18 @@ export function createInterceptorChain(
   const auth = options.auth ?? null;
   const logging = options.logging ?? {};
   const metrics = options.metrics ?? null;
-  const tracing = options.tracing ?? (tracingEnabled() ? {} : false);
+  // Without a tracer of its own, the stage exists only while a provider is registered.
+  const tracing = options.tracing === false ||
+      (options.tracing?.tracer === undefined && !tracingEnabled())
+    ? false
+    : options.tracing ?? {};
   const stages: Record<InterceptorStage, grpc.ServerInterceptor | undefined> = {
     metrics: metrics === null ? undefined : createMetricsInterceptor({ metrics }),
     tracing: tracing === false ? undefined : createTracingInterceptor({
       tracer: tracing.tracer ?? greeterTracer(),
+      // Deno's own span for the request is the call's span, unless a tracer was given.
+      adoptRuntimeSpan: tracing.tracer === undefined,
+      ...(tracing.sampler === undefined ? {} : { sampler: tracing.sampler }),
       onSpan(metadata, traceId, spanId) {
         const context = callContextOf(metadata);
         context.traceId = traceId;

@@ -192,3 +192,32 @@ Deno.test("tracing off leaves no trace ids in the log line", async () => {
   assert.equal(line.properties.traceId, undefined);
   assert.doesNotMatch(String(line.rawMessage), /trace=/);
 });
+
+Deno.test("tracing leaves a call the sampler drops unended (never exported), its ids still in the log line", async () => {
+  const tracer = recordingTracer();
+  await using logs = await recordLogs();
+  const asked: [string, boolean | undefined][] = [];
+  await using server = await startTestServer({
+    tracing: {
+      tracer,
+      sampler: (traceId, parentSampled) => {
+        asked.push([traceId, parentSampled]);
+        return parentSampled === true;
+      },
+    },
+  });
+  using client = server.client();
+  const parents = [`00-${CALLER_TRACE}-${CALLER_SPAN}-00`, `00-${CALLER_TRACE}-${CALLER_SPAN}-01`];
+  for (const traceparent of parents) {
+    const metadata = bearer(await server.token());
+    metadata.set("traceparent", traceparent);
+    assert.equal((await callKind(client, "unary", ["a"], { metadata })).code, grpc.status.OK);
+  }
+  assert.deepEqual(asked, [[CALLER_TRACE, false], [CALLER_TRACE, true]]);
+  assert.deepEqual(tracer.spans.map((span) => span.ended), [false, true]);
+  const lines = logs.records.filter((r) => r.properties.method === "/helloworld.Greeter/SayHello");
+  assert.deepEqual(
+    lines.map((line) => line.properties.spanId),
+    tracer.spans.map((span) => span.context.spanId),
+  );
+});
