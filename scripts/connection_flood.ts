@@ -1,8 +1,9 @@
 /**
  * Connection-level floods, direct to the server and through the `deploy/`
- * nginx configuration, side by side: starts `main.ts` (production mode,
- * throwaway certificates and secret, as `deno task server` runs it) and the
- * Debian nginx with `deploy/nginx/greeter.conf` in front of it, then, in
+ * proxies, side by side: starts `main.ts` (production mode, throwaway
+ * certificates and secret, as `deno task server` runs it) and in front of it
+ * the Debian nginx with `deploy/nginx/greeter.conf` and, when installed, the
+ * Debian HAProxy with `deploy/haproxy/greeter.cfg`, then, in
  * interleaved rounds, for each attack and each path, runs the attack from
  * `127.0.0.2` for `--duration` while a control client on `127.0.0.1` calls
  * `SayHello` every 50 ms (5 s timeout). Attacks:
@@ -31,7 +32,13 @@ import {
   rapidResetLoop,
   windowUpdateFlood,
 } from "../lib/bench/connection_floods.ts";
-import { findNginx, startNginx } from "../lib/bench/nginx_proxy.ts";
+import {
+  findHaproxy,
+  findNginx,
+  type RunningProxy,
+  startHaproxy,
+  startNginx,
+} from "../lib/bench/deploy_proxies.ts";
 
 /** The script's settings (flags only). */
 export const CONNECTION_FLOOD_SETTINGS = {
@@ -66,7 +73,6 @@ export const CONNECTION_FLOOD_SETTINGS = {
 
 const SECRET = "flood-secret-".padEnd(40, "x");
 const ATTACKS = ["none", "window-update", "reconnect"] as const;
-const PATHS = ["direct", "nginx"] as const;
 
 /** Starts `main.ts` of `root`; resolves with its port and a stop function. */
 async function startServer(root: string, dir: string) {
@@ -166,6 +172,8 @@ export async function connectionFlood(
   if (nginx === undefined) {
     throw new Error("needs nginx (apt-get install nginx, or set GREETER_NGINX)");
   }
+  // HAProxy is measured when installed (apt-get install haproxy).
+  const haproxy = findHaproxy();
   const dir = await Deno.makeTempDir({ prefix: "greeter-connection-flood-" });
   const pki = await generateDevPki({ caCommonName: "Flood Test CA" });
   await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
@@ -173,7 +181,12 @@ export async function connectionFlood(
   await Deno.writeTextFile(`${dir}/ca.pem`, pki.caCert);
   const server = await startServer(options.root, dir);
   const backend = `127.0.0.1:${server.port}`;
-  const proxy = await startNginx(nginx, { dir, backends: [backend, backend] });
+  const proxies = new Map<string, RunningProxy>();
+  proxies.set("nginx", await startNginx(nginx, { dir, backends: [backend, backend] }));
+  if (haproxy !== undefined) {
+    proxies.set("haproxy", await startHaproxy(haproxy, { dir, backends: [backend, backend] }));
+  }
+  const paths = ["direct", ...proxies.keys()];
   const token = await signToken({
     secret: new TextEncoder().encode(SECRET),
     issuer: "greeter",
@@ -187,8 +200,10 @@ export async function connectionFlood(
   try {
     for (let round = 0; round < options.rounds; round++) {
       for (const kind of attacks) {
-        for (const path of round % 2 === 0 ? PATHS : [...PATHS].reverse()) {
-          const port = path === "direct" ? server.port : proxy.port;
+        // Each round starts with another path.
+        for (let i = 0; i < paths.length; i++) {
+          const path = paths[(i + round) % paths.length];
+          const port = path === "direct" ? server.port : proxies.get(path)!.port;
           const control: FloodTarget = { host: "127.0.0.1", port, ca: pki.caCert };
           const attacker: FloodTarget = { ...control, localAddress: "127.0.0.2" };
           const eventsBefore = server.events.length;
@@ -212,7 +227,7 @@ export async function connectionFlood(
       }
     }
   } finally {
-    await proxy.stop();
+    for (const proxy of proxies.values()) await proxy.stop();
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }

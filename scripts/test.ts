@@ -12,7 +12,12 @@
  */
 
 /** Variables under `GREETER_` that configure the tests, not the server, and are kept. */
-export const TEST_KNOBS: readonly string[] = ["GREETER_REQUIRE_NGINX", "GREETER_NGINX"];
+export const TEST_KNOBS: readonly string[] = [
+  "GREETER_REQUIRE_NGINX",
+  "GREETER_NGINX",
+  "GREETER_REQUIRE_HAPROXY",
+  "GREETER_HAPROXY",
+];
 
 /**
  * Set for every run, whatever the caller has: the TLS trap test

@@ -81,6 +81,8 @@ function connectTls(target: FloodTarget): tls.TLSSocket {
     port: target.port,
     localAddress: target.localAddress,
   });
+  // The TLS socket reports failures; the raw one must not throw them again.
+  raw.on("error", () => {});
   return tls.connect({ ...options, socket: raw });
 }
 
@@ -172,6 +174,39 @@ export async function windowUpdateFlood(
   socket.destroy();
   await ended;
   return result;
+}
+
+/**
+ * Opens `count` TLS connections at once and closes them again; counts those
+ * whose handshake completed (a proxy limiting new connections per address
+ * closes the others first).
+ *
+ * @param target where to connect
+ * @param count connections at once
+ * @returns how many completed the TLS handshake
+ *
+ * @example
+ * ```ts
+ * const admitted = await connectBurst({ host: "127.0.0.1", port, ca }, 40);
+ * ```
+ */
+export async function connectBurst(target: FloodTarget, count: number): Promise<number> {
+  const outcomes = await Promise.all(Array.from({ length: count }, async () => {
+    const socket = connectTls(target);
+    socket.on("error", () => {});
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const admitted = await Promise.race([
+      new Promise<boolean>((resolve) => socket.once("secureConnect", () => resolve(true))),
+      closed.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5_000))),
+    ]);
+    clearTimeout(timer);
+    socket.destroy();
+    await closed;
+    return admitted;
+  }));
+  return outcomes.filter(Boolean).length;
 }
 
 /** What a rapid-reset reconnect loop did. */
@@ -307,7 +342,21 @@ export function sayHelloRaw(
       resolve({ ...outcome, message: (error as Error).message });
       return;
     }
-    const timer = setTimeout(() => call.close(http2.constants.NGHTTP2_CANCEL), timeoutMs);
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      session.off("close", finish);
+      outcome.ms = performance.now() - started;
+      resolve(outcome);
+    };
+    // A stream may never close when its session fails to connect.
+    session.once("close", finish);
+    const timer = setTimeout(() => {
+      call.close(http2.constants.NGHTTP2_CANCEL);
+      finish();
+    }, timeoutMs);
     const read = (headers: http2.IncomingHttpHeaders) => {
       if (headers["grpc-status"] !== undefined) outcome.status = String(headers["grpc-status"]);
       if (headers["grpc-message"] !== undefined) {
@@ -318,11 +367,7 @@ export function sayHelloRaw(
     call.on("trailers", read);
     call.on("data", (chunk: Buffer) => (outcome.reply += chunk.toString("latin1")));
     call.on("error", () => {});
-    call.on("close", () => {
-      clearTimeout(timer);
-      outcome.ms = performance.now() - started;
-      resolve(outcome);
-    });
+    call.on("close", finish);
     call.end(helloBody());
   });
 }
@@ -352,6 +397,8 @@ export async function callBurst(
     createConnection: () => connectTls(target),
   });
   session.on("error", () => {});
+  // Each call watches the session's close.
+  session.setMaxListeners(count + 10);
   try {
     return await Promise.all(
       Array.from({ length: count }, () => sayHelloRaw(session, token, timeoutMs)),

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { createGreeterClient } from "../../lib/client/greeter_client.ts";
 import { type DevPki, generateDevPki } from "../../lib/shared/dev_certs.ts";
-import { findNginx, type RunningNginx, startNginx } from "../../lib/bench/nginx_proxy.ts";
+import { findNginx, type RunningProxy, startNginx } from "../../lib/bench/deploy_proxies.ts";
 import { ROOT, spawnMain } from "../_helpers/spawn_main.ts";
 import { mainTokenProvider } from "../_helpers/tokens.ts";
 
@@ -53,7 +53,7 @@ Deno.test({
     await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
     await Deno.writeTextFile(`${dir}/ca.pem`, pki.caCert);
     const backends = await Promise.all([spawnBackend(pki), spawnBackend(pki)]);
-    let proxy: RunningNginx | undefined;
+    let proxy: RunningProxy | undefined;
     try {
       proxy = await startNginx(nginx, {
         dir,
