@@ -4,7 +4,7 @@
  * WINDOW_UPDATE frames (no stream, no token), and rapid reset in a
  * reconnect loop (streams opened and reset at once; when the peer cuts the
  * connection, a new one). Used by `scripts/connection_flood.ts` and
- * `tests/deploy/nginx_floods_test.ts`, against the server directly or
+ * `tests/deploy/proxy_floods_test.ts`, against the server directly or
  * through the `deploy/` proxy.
  *
  * An attacker can come from a loopback address of its own (`localAddress`,
