@@ -100,8 +100,16 @@ function countingRelay(port: number) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   let accepted = 0;
   const pipes = new Set<Promise<unknown>>();
+  let closed = false;
   const accepting = (async () => {
-    for await (const inbound of listener) {
+    while (!closed) {
+      let inbound: Deno.TcpConn;
+      try {
+        inbound = await listener.accept();
+      } catch {
+        // The listener was closed, or a connection was reset before it was accepted.
+        continue;
+      }
       accepted++;
       const piping = (async () => {
         try {
@@ -124,6 +132,7 @@ function countingRelay(port: number) {
     address: `127.0.0.1:${listener.addr.port}`,
     accepted: () => accepted,
     async [Symbol.asyncDispose]() {
+      closed = true;
       listener.close();
       await accepting;
       await Promise.allSettled([...pipes]);
