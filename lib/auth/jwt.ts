@@ -11,6 +11,7 @@
 import * as jose from "jose";
 import { assertAsymmetricAlgorithms, type AsymmetricAlgorithm, KeySourceError } from "./jwks.ts";
 import type { KeySource } from "./jwks.ts";
+import { LruCache } from "./_lru.ts";
 
 /** Longest token lifetime (`exp - iat`) accepted by default, in seconds: one day. */
 export const DEFAULT_MAX_LIFETIME_SECONDS = 86_400;
@@ -233,7 +234,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   }
   const cacheSize = options.cacheSize ?? 10_000;
   const now = options.now ?? Date.now;
-  const cache = new Map<string, { claims: GreeterClaims; version: number }>();
+  const cache = new LruCache<{ claims: GreeterClaims; version: number }>(cacheSize);
   const secret = options.secret;
 
   async function verifyUncached(token: string, signal?: AbortSignal): Promise<GreeterClaims> {
@@ -270,33 +271,29 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       return cache.size;
     },
     cached(token: string): GreeterClaims | undefined {
-      const hit = cache.get(token);
+      const hit = cache.peek(token);
       if (
         hit === undefined || hit.version !== (keySource?.version ?? 0) ||
         hit.claims.exp + tolerance <= now() / 1000
       ) {
         return undefined;
       }
-      cache.delete(token);
-      cache.set(token, hit); // refresh recency
+      cache.get(token); // refresh recency
       return hit.claims;
     },
     async verify(token: string, signal?: AbortSignal): Promise<GreeterClaims> {
-      const hit = cache.get(token);
+      const hit = cache.get(token); // refreshes recency
       const version = keySource?.version ?? 0;
       if (hit !== undefined) {
-        cache.delete(token);
-        if (hit.claims.exp + tolerance <= now() / 1000) throw new TokenError("expired");
-        if (hit.version === version) {
-          cache.set(token, hit); // refresh recency
-          return hit.claims;
+        if (hit.claims.exp + tolerance <= now() / 1000) {
+          cache.delete(token);
+          throw new TokenError("expired");
         }
+        if (hit.version === version) return hit.claims;
+        cache.delete(token);
       }
       const claims = await verifyUncached(token, signal);
-      if (cacheSize > 0) {
-        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
-        cache.set(token, { claims, version: keySource?.version ?? 0 });
-      }
+      cache.set(token, { claims, version: keySource?.version ?? 0 });
       return claims;
     },
   };
