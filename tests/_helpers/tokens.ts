@@ -5,10 +5,11 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import * as jose from "jose";
 import { Buffer } from "node:buffer";
-import { signToken } from "../../lib/auth/jwt.ts";
+import { signToken, TokenError, type TokenRejection } from "../../lib/auth/jwt.ts";
 import {
   createTokenProvider,
   mintingTokenSource,
@@ -143,4 +144,15 @@ export function mainTokenProvider(secret: string, subject?: string): TokenProvid
       subject,
     }),
   });
+}
+
+/** Why the verifier rejected a token; fails the test when it accepted it or threw anything else. */
+export async function rejection(verifying: Promise<unknown>): Promise<TokenRejection> {
+  try {
+    await verifying;
+  } catch (error) {
+    assert.ok(error instanceof TokenError, `not a TokenError: ${error}`);
+    return error.reason;
+  }
+  assert.fail("the token was accepted");
 }

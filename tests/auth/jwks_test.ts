@@ -15,21 +15,12 @@ import {
   oidcKeySource,
   parsePublicJwks,
 } from "../../lib/auth/jwks.ts";
-import { createTokenVerifier, TokenError, type TokenRejection } from "../../lib/auth/jwt.ts";
+import { createTokenVerifier } from "../../lib/auth/jwt.ts";
 import { startOidcProvider } from "../fixtures/oidc_provider.ts";
+import { rejection } from "../_helpers/tokens.ts";
 import { generateDevPki } from "../../lib/shared/dev_certs.ts";
 
 const AUDIENCE = "urn:greeter:test";
-
-async function rejection(promise: Promise<unknown>): Promise<TokenRejection> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TokenError, `not a TokenError: ${error}`);
-    return error.reason;
-  }
-  assert.fail("the token was accepted");
-}
 
 function verifierFor(keys: KeySource, issuer: string) {
   return createTokenVerifier({ keys, issuer, audience: AUDIENCE });

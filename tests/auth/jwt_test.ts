@@ -17,6 +17,7 @@ import {
 import {
   mintToken,
   randomSecret,
+  rejection,
   TEST_AUDIENCE,
   TEST_ISSUER,
   type TokenKind,
@@ -34,16 +35,6 @@ function verifierAt(clock: { ms: number }, options: Partial<TokenVerifierOptions
     now: () => clock.ms,
     ...options,
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TokenRejection> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TokenError, `not a TokenError: ${error}`);
-    return error.reason;
-  }
-  assert.fail("the token was accepted");
 }
 
 function signClaims(claims: jose.JWTPayload, alg = "HS256", key = secret): Promise<string> {

@@ -5,22 +5,13 @@ import { generateDevPki } from "../../lib/shared/dev_certs.ts";
 import { createGreeterClient, statusOf } from "../../lib/client/greeter_client.ts";
 import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_provider.ts";
 import {
+  fixtureTokenProvider,
   startFixtureServer,
   TEST_AUDIENCE,
   TEST_ISSUER,
   TEST_SECRET,
   testPki,
 } from "../fixtures/broken_servers.ts";
-
-function provider() {
-  return createTokenProvider({
-    source: mintingTokenSource({
-      secret: TEST_SECRET,
-      issuer: TEST_ISSUER,
-      audience: TEST_AUDIENCE,
-    }),
-  });
-}
 
 type Unary = grpc.handleUnaryCall<{ name: string }, { message: string }>;
 
@@ -56,7 +47,7 @@ Deno.test("greeter client talks all four patterns over TLS with a minted token",
   using client = createGreeterClient({
     target: server.address,
     tls: { ca: server.caCert },
-    tokenProvider: provider(),
+    tokenProvider: fixtureTokenProvider(),
   });
   assert.equal((await client.sayHello({ name: "Ada" })).message, "Hello, Ada!");
   const streamed = [];
@@ -111,7 +102,7 @@ Deno.test("greeter client retries UNAUTHENTICATED only once", async () => {
   using client = createGreeterClient({
     target: server.address,
     tls: { ca: server.caCert },
-    tokenProvider: provider(),
+    tokenProvider: fixtureTokenProvider(),
   });
   await assert.rejects(
     client.sayHello({ name: "Ada" }),
@@ -151,7 +142,7 @@ Deno.test("greeter client retries UNAVAILABLE through grpc-js's retry policy", a
   using client = createGreeterClient({
     target: server.address,
     tls: { ca: server.caCert },
-    tokenProvider: provider(),
+    tokenProvider: fixtureTokenProvider(),
     retry: { initialBackoffMs: 10, maxBackoffMs: 50 },
   });
   assert.equal((await client.sayHello({ name: "Ada" })).message, "Hello, Ada!");
@@ -165,7 +156,7 @@ Deno.test("greeter client gives up on UNAVAILABLE after maxAttempts", async () =
   using client = createGreeterClient({
     target: server.address,
     tls: { ca: server.caCert },
-    tokenProvider: provider(),
+    tokenProvider: fixtureTokenProvider(),
     retry: { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 20 },
   });
   await assert.rejects(
@@ -180,7 +171,7 @@ Deno.test("greeter client ends a call that outlives its deadline with DEADLINE_E
   using client = createGreeterClient({
     target: server.address,
     tls: { ca: server.caCert },
-    tokenProvider: provider(),
+    tokenProvider: fixtureTokenProvider(),
     deadlineMs: 150,
   });
   const bidi = client.sayHelloBidirectional(); // never half-closed
@@ -195,7 +186,7 @@ Deno.test("greeter client cancels a call when its signal aborts", async () => {
   using client = createGreeterClient({
     target: server.address,
     tls: { ca: server.caCert },
-    tokenProvider: provider(),
+    tokenProvider: fixtureTokenProvider(),
   });
   const controller = new AbortController();
   const stream = client.sayHelloStream({ name: "Ada", count: 100 }, { signal: controller.signal });
@@ -210,7 +201,7 @@ Deno.test("greeter client refuses a server whose certificate another CA signed",
   using client = createGreeterClient({
     target: server.address,
     tls: { ca: other.caCert },
-    tokenProvider: provider(),
+    tokenProvider: fixtureTokenProvider(),
     retry: { maxAttempts: 1 },
   });
   await assert.rejects(
@@ -227,7 +218,7 @@ Deno.test("greeter client checks the certificate against --server-name when give
     using client = createGreeterClient({
       target: server.address,
       tls: { ca: server.caCert, serverName: c.serverName },
-      tokenProvider: provider(),
+      tokenProvider: fixtureTokenProvider(),
       retry: { maxAttempts: 1 },
     });
     const code = await client.sayHello({ name: "Ada" }).then(() => grpc.status.OK, statusOf);
@@ -250,7 +241,7 @@ Deno.test("greeter client presents its client certificate for mTLS", async () =>
     using client = createGreeterClient({
       target: server.address,
       tls: c.tls,
-      tokenProvider: provider(),
+      tokenProvider: fixtureTokenProvider(),
       retry: { maxAttempts: 1 },
     });
     const code = await client.sayHello({ name: "Ada" }).then(() => grpc.status.OK, statusOf);
@@ -260,14 +251,19 @@ Deno.test("greeter client presents its client certificate for mTLS", async () =>
 
 Deno.test("greeter client never sends a token over plaintext unless told to", async () => {
   assert.throws(
-    () => createGreeterClient({ target: "127.0.0.1:1", tls: null, tokenProvider: provider() }),
+    () =>
+      createGreeterClient({
+        target: "127.0.0.1:1",
+        tls: null,
+        tokenProvider: fixtureTokenProvider(),
+      }),
     /refusing to send a bearer token over plaintext/,
   );
   await using server = await startFixtureServer({ plaintext: true });
   using client = createGreeterClient({
     target: server.address,
     tls: null,
-    tokenProvider: provider(),
+    tokenProvider: fixtureTokenProvider(),
     allowTokenOverPlaintext: true,
   });
   assert.equal((await client.sayHello({ name: "Ada" })).message, "Hello, Ada!");

@@ -11,8 +11,9 @@ import assert from "node:assert/strict";
 import { createGreeterClient } from "../../lib/client/greeter_client.ts";
 import { type DevPki, generateDevPki } from "../../lib/shared/dev_certs.ts";
 import { findNginx, type RunningProxy, startNginx } from "../../lib/bench/deploy_proxies.ts";
-import { ROOT, spawnMain } from "../_helpers/spawn_main.ts";
+import { spawnMain } from "../_helpers/spawn_main.ts";
 import { mainTokenProvider } from "../_helpers/tokens.ts";
+import { runClient } from "../_helpers/run_client.ts";
 
 const SECRET = "n".repeat(40);
 
@@ -62,30 +63,15 @@ Deno.test({
       const { port } = proxy;
 
       // 1. The whole conformance harness, through the proxy.
-      const harness = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-q",
-          "-P=client",
-          "--allow-read",
-          "client.ts",
-          "--target",
-          `localhost:${port}`,
-          "--ca",
-          `${dir}/ca.pem`,
-          "--json",
-        ],
-        cwd: ROOT,
-        env: { GREETER_JWT_SECRET: SECRET },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const report = JSON.parse(new TextDecoder().decode(harness.stdout));
+      const harness = await runClient(
+        ["--target", `localhost:${port}`, "--ca", `${dir}/ca.pem`, "--json"],
+        { GREETER_JWT_SECRET: SECRET },
+      );
+      const report = JSON.parse(harness.stdout);
       assert.equal(
         harness.code,
         0,
-        `harness through nginx: ${JSON.stringify(report.summary ?? report)}\n` +
-          new TextDecoder().decode(harness.stderr),
+        `harness through nginx: ${JSON.stringify(report.summary ?? report)}\n${harness.stderr}`,
       );
 
       // 2. Load through the proxy; one backend drains and exits in the middle.

@@ -8,7 +8,6 @@
  * (not passed) when sys access is not granted.
  */
 import assert from "node:assert/strict";
-import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_provider.ts";
 import { createScenarioContext, runScenarios } from "../../lib/harness/run_scenarios.ts";
 import { allScenarios } from "../../lib/harness/scenarios/all_scenarios.ts";
 
@@ -18,7 +17,13 @@ import { allScenarios } from "../../lib/harness/scenarios/all_scenarios.ts";
  */
 const secretSuite = () => allScenarios().filter((s) => s.group !== "identity");
 import { startGreeterServer } from "../../lib/server/greeter_server.ts";
-import { TEST_AUDIENCE, TEST_ISSUER, TEST_SECRET, testPki } from "../fixtures/broken_servers.ts";
+import {
+  fixtureTokenProvider,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  TEST_SECRET,
+  testPki,
+} from "../fixtures/broken_servers.ts";
 
 Deno.test("the real Greeter server passes every conformance scenario", async () => {
   const pki = await testPki();
@@ -38,13 +43,7 @@ Deno.test("the real Greeter server passes every conformance scenario", async () 
   await using ctx = createScenarioContext({
     target: `127.0.0.1:${server.port}`,
     tls: { ca: pki.caCert },
-    tokenProvider: createTokenProvider({
-      source: mintingTokenSource({
-        secret: TEST_SECRET,
-        issuer: TEST_ISSUER,
-        audience: TEST_AUDIENCE,
-      }),
-    }),
+    tokenProvider: fixtureTokenProvider(),
     secret: TEST_SECRET,
     issuer: TEST_ISSUER,
     audience: TEST_AUDIENCE,

@@ -5,7 +5,7 @@
  * server), the failing-name list changes and this test fails.
  */
 import assert from "node:assert/strict";
-import { createTokenProvider, mintingTokenSource } from "../../lib/client/token_provider.ts";
+import { createTokenProvider } from "../../lib/client/token_provider.ts";
 import type { RunReport } from "../../lib/harness/report/run_report.ts";
 import { createScenarioContext, runScenarios } from "../../lib/harness/run_scenarios.ts";
 import { allScenarios } from "../../lib/harness/scenarios/all_scenarios.ts";
@@ -16,6 +16,7 @@ import { allScenarios } from "../../lib/harness/scenarios/all_scenarios.ts";
  */
 const secretSuite = () => allScenarios().filter((s) => s.group !== "identity");
 import {
+  fixtureTokenProvider,
   type ServerVariant,
   startFixtureServer,
   TEST_AUDIENCE,
@@ -78,13 +79,7 @@ const CASES: { name: string; variant: ServerVariant; failing: string[] }[] = [
 
 async function runSuiteAgainst(variant: ServerVariant): Promise<RunReport> {
   await using server = await startFixtureServer({ variant });
-  const tokenProvider = createTokenProvider({
-    source: mintingTokenSource({
-      secret: TEST_SECRET,
-      issuer: TEST_ISSUER,
-      audience: TEST_AUDIENCE,
-    }),
-  });
+  const tokenProvider = fixtureTokenProvider();
   await using ctx = createScenarioContext({
     target: server.address,
     tls: { ca: server.caCert },
@@ -118,13 +113,7 @@ Deno.test("harness verdicts on the correct and the broken fixture servers", asyn
 
 Deno.test("harness skips secret-needing scenarios, with a reason, when only a token is given", async () => {
   await using server = await startFixtureServer();
-  const token = await createTokenProvider({
-    source: mintingTokenSource({
-      secret: TEST_SECRET,
-      issuer: TEST_ISSUER,
-      audience: TEST_AUDIENCE,
-    }),
-  }).getToken();
+  const token = await fixtureTokenProvider().getToken();
   await using ctx = createScenarioContext({
     target: server.address,
     tls: { ca: server.caCert },
@@ -152,13 +141,7 @@ Deno.test("harness over plaintext without the opt-in sends no token and skips to
   await using ctx = createScenarioContext({
     target: server.address,
     tls: null,
-    tokenProvider: createTokenProvider({
-      source: mintingTokenSource({
-        secret: TEST_SECRET,
-        issuer: TEST_ISSUER,
-        audience: TEST_AUDIENCE,
-      }),
-    }),
+    tokenProvider: fixtureTokenProvider(),
     secret: TEST_SECRET,
   });
   assert.equal(ctx.client, null);

@@ -9,8 +9,9 @@ import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { loadGreeterProto } from "../../lib/shared/proto.ts";
-import { ROOT, spawnMain } from "../_helpers/spawn_main.ts";
+import { spawnMain } from "../_helpers/spawn_main.ts";
 import { bearer, signMainToken } from "../_helpers/tokens.ts";
+import { runClient } from "../_helpers/run_client.ts";
 
 const SECRET = "o".repeat(40);
 
@@ -146,27 +147,11 @@ Deno.test("server and client export one span per sampled call to an OTLP receive
   client.close();
 
   // 2. The project's own client, traced itself, in another process.
-  const basic = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-q",
-      "-P=client",
-      "--allow-read",
-      "client.ts",
-      "basic",
-      "--target",
-      `localhost:${port}`,
-      "--ca",
-      `${dir}/ca.pem`,
-      "--name",
-      "traced-client",
-    ],
-    cwd: ROOT,
-    env: { ...otelEnv(receiver.endpoint, "greeter-client"), GREETER_JWT_SECRET: SECRET },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(basic.code, 0, new TextDecoder().decode(basic.stderr));
+  const basic = await runClient(
+    ["basic", "--target", `localhost:${port}`, "--ca", `${dir}/ca.pem`, "--name", "traced-client"],
+    { ...otelEnv(receiver.endpoint, "greeter-client"), GREETER_JWT_SECRET: SECRET },
+  );
+  assert.equal(basic.code, 0, basic.stderr);
 
   const first = await receiver.find((s) =>
     s.service === "greeter-server" && s.traceId === callerTrace && s.kind === SERVER
