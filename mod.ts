@@ -89,6 +89,7 @@ export {
   startGreeterServer,
 } from "./lib/server/greeter_server.ts";
 export type { GreeterCallContext, GreeterService } from "./lib/server/handlers/greeter.ts";
+export type { ReplyFlowOptions } from "./lib/server/handlers/reply_flow.ts";
 
 // Tokens.
 export {

@@ -17,6 +17,9 @@ import {
   DEFAULT_JWT_ISSUER,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_PORT,
+  DEFAULT_REPLY_BUFFER_BYTES,
+  DEFAULT_REPLY_BUFFER_TOTAL_BYTES,
+  DEFAULT_REPLY_STALL_MS,
   DEFAULT_SHUTDOWN_DELAY_MS,
   DEFAULT_STREAM_INTERVAL_MS,
   DEFAULT_WORKER_MAX_RSS_MB,
@@ -100,6 +103,12 @@ export interface ServerConfig {
   readonly drainTimeoutMs: number;
   /** Pause between server-stream replies, in ms. */
   readonly streamIntervalMs: number;
+  /** Reply bytes a connection may hold for a client that has not read them before writers wait. */
+  readonly replyBufferBytes: number;
+  /** Reply bytes all connections together may hold before writers wait. */
+  readonly replyBufferTotalBytes: number;
+  /** Time a streaming call may wait for its client to read before it ends, in ms (0: never). */
+  readonly replyStallMs: number;
   /** Server processes sharing the port (`GREETER_WORKERS`; `auto` resolved to the cores). */
   readonly workers: number;
   /**
@@ -430,6 +439,36 @@ export const SERVER_SETTINGS = {
     valueName: "MS",
     help: "pause between SayHelloStream replies, in ms (0-60000)",
   },
+  replyBuffer: {
+    flag: "reply-buffer",
+    env: "GREETER_REPLY_BUFFER_BYTES",
+    kind: "int",
+    min: 16_384,
+    max: 2 ** 31 - 1,
+    default: DEFAULT_REPLY_BUFFER_BYTES,
+    valueName: "BYTES",
+    help: "reply bytes a connection may hold unread before streaming handlers wait",
+  },
+  replyTotal: {
+    flag: "reply-total",
+    env: "GREETER_REPLY_TOTAL_BYTES",
+    kind: "int",
+    min: 16_384,
+    max: 2 ** 40,
+    default: DEFAULT_REPLY_BUFFER_TOTAL_BYTES,
+    valueName: "BYTES",
+    help: "reply bytes all connections may hold unread before streaming handlers wait",
+  },
+  replyStall: {
+    flag: "reply-stall-timeout",
+    env: "GREETER_REPLY_STALL_MS",
+    kind: "int",
+    min: 0,
+    max: 3_600_000,
+    default: DEFAULT_REPLY_STALL_MS,
+    valueName: "MS",
+    help: "a streaming call whose client reads nothing this long ends, in ms (0: never)",
+  },
   reflection: {
     flag: "reflection",
     env: "GREETER_REFLECTION",
@@ -676,6 +715,9 @@ export function loadServerConfig(
     shutdownDelayMs: values.shutdownDelayMs,
     drainTimeoutMs: values.drainTimeoutMs,
     streamIntervalMs: values.streamIntervalMs,
+    replyBufferBytes: values.replyBuffer,
+    replyBufferTotalBytes: values.replyTotal,
+    replyStallMs: values.replyStall,
     workers: workerCount(values.workers),
     workerMaxRssMb: values.workerMaxRss ?? defaultWorkerMaxRssMb(),
     allowUnsupportedDeno: values.allowUnsupportedDeno,

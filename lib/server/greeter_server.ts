@@ -15,6 +15,7 @@ import {
 import { addHealthService } from "./health.ts";
 import { createGreeterService, type GreeterService } from "./handlers/greeter.ts";
 import { toGrpcHandlers } from "./handlers/grpc_adapter.ts";
+import type { ReplyFlowOptions } from "./handlers/reply_flow.ts";
 import {
   type ChainAuthOptions,
   type ChainTracingOptions,
@@ -62,6 +63,12 @@ export interface GreeterServerOptions {
   drainTimeoutMs?: number;
   /** Pause between `SayHelloStream` replies, in ms. @default 0 */
   streamIntervalMs?: number;
+  /**
+   * Bounds on reply bytes written for clients that have not read them: per
+   * connection, in total, and the time a call may wait before it ends
+   * (`handlers/reply_flow.ts`). @default 1 MiB, 64 MiB, 30 s
+   */
+  replyFlow?: ReplyFlowOptions;
   /** Replaces the business logic (tests use this to inject faults). @default createGreeterService() */
   service?: GreeterService;
   /** Logger for call lines, errors and lifecycle. @default greeterLogger("server") */
@@ -253,7 +260,7 @@ export async function startGreeterServer(
     createGreeterService({ streamIntervalMs: options.streamIntervalMs });
   server.addService(
     loadGreeterProto().helloworld.Greeter.service,
-    toGrpcHandlers(service, logger.getChild("handler")),
+    toGrpcHandlers(service, logger.getChild("handler"), { replyFlow: options.replyFlow }),
   );
   // Health status and `phase` change together, so /readyz follows the health service.
   let phase: ServerPhase = "serving";

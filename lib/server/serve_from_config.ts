@@ -94,6 +94,11 @@ export async function serveFromConfig(
       shutdownDelayMs: config.shutdownDelayMs,
       drainTimeoutMs: config.drainTimeoutMs,
       streamIntervalMs: config.streamIntervalMs,
+      replyFlow: {
+        connectionBytes: config.replyBufferBytes,
+        totalBytes: config.replyBufferTotalBytes,
+        stallMs: config.replyStallMs,
+      },
       reflection: REFLECTION_MODES[config.reflection],
       tracing: { sampler: createTraceSampler(config.traceSampler.name, config.traceSampler.ratio) },
       admin: config.admin,

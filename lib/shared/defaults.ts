@@ -31,6 +31,12 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 /** Default pause between `SayHelloStream` replies, in milliseconds. */
 export const DEFAULT_STREAM_INTERVAL_MS = 0;
+/** Reply bytes a connection may hold for a client that has not read them before streaming handlers wait. */
+export const DEFAULT_REPLY_BUFFER_BYTES = 1024 * 1024;
+/** Reply bytes all connections together may hold unread before streaming handlers wait. */
+export const DEFAULT_REPLY_BUFFER_TOTAL_BYTES = 64 * 1024 * 1024;
+/** Time a streaming call may wait for its client to read before it ends, in ms. */
+export const DEFAULT_REPLY_STALL_MS = 30_000;
 /** Default lifetime of a minted token, in seconds. */
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 /** Default deadline of a client call that sets none, in milliseconds. */

@@ -7,12 +7,16 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
+import { Buffer } from "node:buffer";
 import type { EventEmitter } from "node:events";
+import * as http2 from "node:http2";
 import { callContext } from "../call_context.ts";
-import { toWireStatus } from "../errors.ts";
+import { GreeterError, toWireStatus } from "../errors.ts";
 import type { GreeterHandlers, HelloReply, HelloRequest__Output } from "../../shared/proto.ts";
 import type { GreeterCallContext, GreeterService } from "./greeter.ts";
 import { requestsOf } from "./_request_stream.ts";
+import { createReplyFlow, type ReplyFlow, type ReplyFlowOptions } from "./reply_flow.ts";
+import { DEFAULT_REPLY_STALL_MS } from "../../shared/defaults.ts";
 
 /** The parts of any server call the context needs. */
 interface AnyCall {
@@ -64,17 +68,67 @@ function attempt<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** grpc-js's call layers down to its base call, which holds the HTTP/2 stream (internal fields). */
+interface CallLayer {
+  call?: CallLayer;
+  nextCall?: CallLayer;
+  stream?: http2.ServerHttp2Stream;
+}
+
+/**
+ * The HTTP/2 stream under a grpc-js server call: the handler's call wraps the
+ * interceptors' calls (`call`, then each `nextCall`) around grpc-js's base
+ * call. Undefined for a grpc-js without these fields (then replies are not
+ * bounded, as before).
+ */
+function http2StreamOf(call: object): http2.ServerHttp2Stream | undefined {
+  let layer = (call as CallLayer).call;
+  for (let depth = 0; layer !== undefined && depth < 16; depth++) {
+    if (layer.stream !== undefined) return layer.stream;
+    layer = layer.nextCall;
+  }
+  return undefined;
+}
+
+/** Bytes a reply takes on the wire, near enough: its text, the field's tag and length, the gRPC prefix. */
+function replyBytes(reply: HelloReply): number {
+  return (reply.message === undefined ? 0 : Buffer.byteLength(reply.message)) + 8;
+}
+
 async function writeAll(
   call: Writable | grpc.ServerDuplexStream<HelloRequest__Output, HelloReply>,
   replies: AsyncIterable<HelloReply>,
+  flow: ReplyFlow,
+  stallMs: number,
 ): Promise<void> {
+  const lane = flow.open(http2StreamOf(call));
   for await (const reply of replies) {
     if (call.cancelled) return;
     // Respect HTTP/2 flow control: wait when the stream's buffer is full, but
     // not past the call's end (a client that stops reading, then cancels).
-    if (!call.write(reply)) await drainedOrEnded(call);
+    const full = !call.write(reply);
+    // And wait while the connection holds too many replies its client has not
+    // taken (Deno 2.9.3's HTTP/2 layer takes them all at once: reply_flow.ts).
+    const held = lane.wrote(replyBytes(reply));
+    if (full) await drainedOrEnded(call);
+    if (held !== undefined && !(await held)) {
+      if (call.cancelled) return;
+      // Stalled: end with a status (logged), then reset the stream so the
+      // queued replies are dropped; the client sees RESOURCE_EXHAUSTED too.
+      call.once("finish", () => lane.stream?.close(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM));
+      throw new GreeterError(
+        grpc.status.RESOURCE_EXHAUSTED,
+        `replies not read by the client for ${stallMs / 1000} s`,
+      );
+    }
   }
   call.end();
+}
+
+/** Options for {@linkcode toGrpcHandlers}. */
+export interface GrpcHandlersOptions {
+  /** Bounds on reply bytes the clients have not read (see `reply_flow.ts`). @default its defaults */
+  replyFlow?: ReplyFlowOptions;
 }
 
 /**
@@ -82,8 +136,20 @@ async function writeAll(
  *
  * @param service the business logic
  * @param logger where unexpected errors are logged, with their request id
+ * @param options bounds on unread replies
+ *
+ * @example
+ * ```ts
+ * server.addService(greeterDefinition, toGrpcHandlers(createGreeterService(), logger));
+ * ```
  */
-export function toGrpcHandlers(service: GreeterService, logger: Logger): GreeterHandlers {
+export function toGrpcHandlers(
+  service: GreeterService,
+  logger: Logger,
+  options: GrpcHandlersOptions = {},
+): GreeterHandlers {
+  const flow = createReplyFlow(options.replyFlow);
+  const stallMs = options.replyFlow?.stallMs ?? DEFAULT_REPLY_STALL_MS;
   return {
     SayHello(call, callback) {
       const context = contextOf(call);
@@ -95,7 +161,7 @@ export function toGrpcHandlers(service: GreeterService, logger: Logger): Greeter
 
     SayHelloStream(call) {
       const context = contextOf(call);
-      writeAll(call, service.sayHelloStream(call.request, context)).catch((error) =>
+      writeAll(call, service.sayHelloStream(call.request, context), flow, stallMs).catch((error) =>
         call.emit("error", failure(error, context, logger))
       );
     },
@@ -110,8 +176,8 @@ export function toGrpcHandlers(service: GreeterService, logger: Logger): Greeter
 
     SayHelloBidirectional(call) {
       const context = contextOf(call);
-      writeAll(call, service.sayHelloBidirectional(requestsOf(call), context)).catch((error) =>
-        call.emit("error", failure(error, context, logger))
+      writeAll(call, service.sayHelloBidirectional(requestsOf(call), context), flow, stallMs).catch(
+        (error) => call.emit("error", failure(error, context, logger)),
       );
     },
   };

@@ -3,13 +3,17 @@
  * (100,000 replies, far past the contract's `count` cap, so through a
  * service of the test's own) stops being produced while the client does not
  * read, keeps the process's memory flat meanwhile, and then runs to the end
- * at full speed once the client reads again. Real server, TLS, auth, port 0.
+ * at full speed once the client reads again; a client that never reads gets
+ * its call ended (`RESOURCE_EXHAUSTED`) after the stall time, having been sent
+ * no more than the budget allows. Real server, TLS, auth, port 0.
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { createGreeterService, type GreeterService } from "../../../lib/server/handlers/greeter.ts";
+import { recordLogs, renderMessage } from "../../_helpers/record_logs.ts";
 import { bearer } from "../../_helpers/tokens.ts";
 import { startTestServer } from "../../_helpers/test_server.ts";
+import { waitFor } from "../../_helpers/wait_for.ts";
 
 const REPLIES = 100_000;
 /** 1 KiB a reply: 100,000 of them buffered would be over 100 MB. */
@@ -35,11 +39,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 Deno.test({
   name:
     "a 100,000-reply server stream waits for a paused reader with memory flat, then finishes at full speed",
-  // Fails on Deno 2.9.3 today: its node:http2 stream reports every write drained
-  // whatever the peer's flow-control window, so the adapter's wait for `drain`
-  // never holds and the server queues the whole stream (48 MB in the HTTP/2
-  // stream's bufferSize). On until the adapter bounds that (BENCHMARKS.md).
-  ignore: true,
   fn: longStreamWaitsForSlowReader,
 });
 
@@ -89,4 +88,84 @@ async function longStreamWaitsForSlowReader() {
   // Full speed on a loaded shared machine: a buffered-then-drip stream or a
   // stall on the window would be far slower than this loose floor.
   assert.ok(rate > 5_000, `${Math.round(rate)} replies/s after resuming`);
+}
+
+/** The stall time in the never-read cases: short, so the test is quick. */
+const STALL_MS = 400;
+/** The per-connection budget in the never-read cases. */
+const BUDGET = 64 * 1024;
+
+const NEVER_READ_CASES: {
+  name: string;
+  method: "SayHelloStream" | "SayHelloBidirectional";
+  /** Reply bytes the server would queue for this client without a bound. */
+  unbounded: number;
+}[] = [
+  {
+    name:
+      "a server stream whose client never reads ends RESOURCE_EXHAUSTED with its replies bounded",
+    method: "SayHelloStream",
+    unbounded: REPLIES * PAYLOAD.length,
+  },
+  {
+    name:
+      "a bidi stream whose client sends and never reads ends RESOURCE_EXHAUSTED with its replies bounded",
+    method: "SayHelloBidirectional",
+    unbounded: 3000 * 256,
+  },
+];
+
+for (const c of NEVER_READ_CASES) {
+  Deno.test(c.name, () => neverReads(c.method, c.unbounded));
+}
+
+async function neverReads(method: "SayHelloStream" | "SayHelloBidirectional", unbounded: number) {
+  await using logs = await recordLogs();
+  const { service } = longStreamService();
+  await using server = await startTestServer({
+    service,
+    replyFlow: { connectionBytes: BUDGET, stallMs: STALL_MS },
+  });
+  using client = server.client();
+  const metadata = bearer(await server.token());
+  const started = performance.now();
+  const call = method === "SayHelloStream"
+    ? client.SayHelloStream({ name: "never" }, metadata)
+    : client.SayHelloBidirectional(metadata);
+  // Paused from the start: grpc-js reads nothing from the HTTP/2 stream, so the
+  // client's windows fill and stay full (without it grpc-js would read and queue
+  // every reply on the client side, listener or not).
+  call.on("data", () => {});
+  call.pause();
+  if (method === "SayHelloBidirectional") {
+    const bidi = call as grpc.ClientDuplexStream<unknown, unknown>;
+    for (let i = 0; i < 3000; i++) bidi.write({ name: `${i} ${"y".repeat(240)}` });
+  }
+  call.on("error", () => {});
+  const status = await new Promise<grpc.StatusObject>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no status within 10 s")), 10_000);
+    call.on("status", (s: grpc.StatusObject) => {
+      clearTimeout(timer);
+      resolve(s);
+    });
+  });
+  const seconds = (performance.now() - started) / 1000;
+  assert.equal(status.code, grpc.status.RESOURCE_EXHAUSTED, status.details);
+  assert.ok(seconds >= STALL_MS / 1000, `ended after ${seconds} s`);
+
+  // The server's line says what the client got, and how many replies it wrote.
+  const path = `/helloworld.Greeter/${method}`;
+  await waitFor(
+    () => logs.records.some((r) => r.properties.method === path),
+    "the call's log line",
+  );
+  const line = logs.records.find((r) => r.properties.method === path)!;
+  assert.equal(line.properties.status, "RESOURCE_EXHAUSTED", renderMessage(line));
+  assert.match(renderMessage(line), /replies not read by the client/);
+  // Written: what the client's windows took (64 KiB each for stream and
+  // connection) plus the budget, plus a few replies in flight (about 3.5 x the
+  // budget measured); far below the unbounded case.
+  const replyBytes = method === "SayHelloStream" ? PAYLOAD.length + 8 : 256 + 8;
+  const written = Number(line.properties.messagesOut) * replyBytes;
+  assert.ok(written < 5 * BUDGET, `${written} reply bytes written (unbounded: ${unbounded})`);
 }
