@@ -2,12 +2,14 @@
  * Server memory held for clients that never read: starts `main.ts` of
  * `--root` (`--basic`, so the raw client needs no TLS or token), opens
  * `--connections` plaintext HTTP/2 connections that advertise the largest
- * flow-control windows (2^31-1), starts `--streams` `SayHelloStream` calls on
- * each (100 replies of a 200-character name), never reads a byte, and prints
- * the server's resident memory (`VmRSS`) before and after `--hold`.
+ * flow-control windows (2^31-1; `--windows default` keeps HTTP/2's 65,535),
+ * starts `--streams` `SayHelloStream` calls on each (`--count` replies, 100 by
+ * default, of a 200-character name), never reads a byte, and prints the server's resident
+ * memory (`VmRSS`) before and after `--hold`. The server runs as one process
+ * (`GREETER_WORKER_MAX_RSS_MB=0`), so a recycled worker does not hide what is held.
  *
  *   deno run -A scripts/unread_replies.ts [--connections 5] [--streams 1000] [--hold 10s]
- *     [--root DIR] [--server-arg=--flag ...]
+ *     [--count 100] [--windows huge|default] [--root DIR]
  *
  * The frames are written by hand (HPACK literals), so no client library's
  * flow control hides what the server does.
@@ -18,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { readScriptSettings } from "../lib/cli/script_settings.ts";
 import type { SettingsTable } from "../lib/cli/settings.ts";
 import { loadGreeterProto } from "../lib/shared/proto.ts";
+import { treeRssBytes } from "./stability/process.ts";
 
 /** The script's settings. */
 export const UNREAD_SETTINGS = {
@@ -37,7 +40,22 @@ export const UNREAD_SETTINGS = {
     default: 1000,
     help: "SayHelloStream calls per connection (the server allows 1000)",
   },
+  count: {
+    flag: "count",
+    kind: "int",
+    min: 1,
+    max: 100,
+    default: 100,
+    help: "replies per call (1 measures an open call without its replies)",
+  },
   hold: { flag: "hold", kind: "duration", default: 10_000, help: "time before measuring" },
+  windows: {
+    flag: "windows",
+    kind: "enum",
+    choices: ["huge", "default"],
+    default: "huge",
+    help: "flow-control windows the client advertises: huge (2^31-1) or default (65,535)",
+  },
   root: {
     flag: "root",
     kind: "string",
@@ -73,7 +91,14 @@ function frame(type: number, flags: number, stream: number, payload: Uint8Array)
 
 /** Runs the measurement and prints one line. */
 export async function measureUnreadReplies(
-  options: { connections: number; streams: number; hold: number; root: string },
+  options: {
+    connections: number;
+    streams: number;
+    hold: number;
+    root: string;
+    count?: number;
+    windows?: "huge" | "default";
+  },
 ): Promise<void> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -88,7 +113,12 @@ export async function measureUnreadReplies(
       "off",
     ],
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" },
+    env: {
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "",
+      // One process, never recycled: a replaced worker would hide what is held.
+      GREETER_WORKER_MAX_RSS_MB: "0",
+    },
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -106,12 +136,12 @@ export async function measureUnreadReplies(
   const draining = (async () => {
     while (!(await reader.read()).done) { /* call lines */ }
   })();
-  const rssMb = () =>
-    Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`))![1]) / 1024;
+  // The server and its workers (main.ts runs under a supervisor on a leaking Deno).
+  const rssMb = () => treeRssBytes(child.pid) / 2 ** 20;
 
   const request = loadGreeterProto().helloworld.Greeter.service.SayHelloStream.requestSerialize({
     name: "x".repeat(200),
-    count: 100,
+    count: options.count ?? 100,
   });
   const message = new Uint8Array(5 + request.length);
   new DataView(message.buffer).setUint32(1, request.length);
@@ -130,6 +160,7 @@ export async function measureUnreadReplies(
   const windowUpdate = new Uint8Array(4); // connection window to 2^31-1
   new DataView(windowUpdate.buffer).setUint32(0, 2 ** 31 - 1 - 65_535);
 
+  const huge = (options.windows ?? "huge") === "huge";
   const before = rssMb();
   const connections: Deno.Conn[] = [];
   try {
@@ -137,8 +168,10 @@ export async function measureUnreadReplies(
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       connections.push(conn);
       await conn.write(new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
-      await conn.write(frame(4, 0, 0, settings));
-      await conn.write(frame(8, 0, 0, windowUpdate));
+      if (huge) {
+        await conn.write(frame(4, 0, 0, settings));
+        await conn.write(frame(8, 0, 0, windowUpdate));
+      } else await conn.write(frame(4, 0, 0, new Uint8Array(0)));
       for (let i = 0; i < options.streams; i++) {
         await conn.write(frame(1, 4, 1 + 2 * i, block)); // HEADERS, END_HEADERS
         await conn.write(frame(0, 1, 1 + 2 * i, message)); // DATA, END_STREAM
@@ -150,7 +183,10 @@ export async function measureUnreadReplies(
     console.log(
       `${options.root}: server RSS ${before.toFixed(0)} MB -> ${after.toFixed(0)} MB ` +
         `(+${((after - before) * 1024 / calls).toFixed(0)} KB a call) with ${calls} ` +
-        `SayHelloStream(100) calls whose client never reads, after ${options.hold / 1000} s`,
+        `SayHelloStream(${options.count ?? 100}) calls whose client never reads (${
+          huge ? "huge" : "default"
+        } ` +
+        `windows), after ${options.hold / 1000} s`,
     );
   } finally {
     for (const conn of connections) conn.close();

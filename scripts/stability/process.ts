@@ -168,9 +168,7 @@ export class Child {
    * supervisor and its workers), from /proc, or NaN once the child is gone.
    */
   rss(): number {
-    const own = rssOf(this.pid);
-    if (Number.isNaN(own)) return NaN;
-    return descendantsOf(this.pid).reduce((sum, pid) => sum + (rssOf(pid) || 0), own);
+    return treeRssBytes(this.pid);
   }
 
   /** Processes below the child now (workers of a supervisor), from /proc. */
@@ -184,6 +182,21 @@ export class Child {
     this.#counters.push((line) => pattern.test(line) && n++);
     return () => n;
   }
+}
+
+/**
+ * Resident memory in bytes of `pid` and every process below it, from /proc,
+ * or NaN once `pid` is gone.
+ *
+ * @example
+ * ```ts
+ * console.log(treeRssBytes(server.pid) / 2 ** 20, "MB");
+ * ```
+ */
+export function treeRssBytes(pid: number): number {
+  const own = rssOf(pid);
+  if (Number.isNaN(own)) return NaN;
+  return descendantsOf(pid).reduce((sum, child) => sum + (rssOf(child) || 0), own);
 }
 
 /** VmRSS of one process in bytes, or NaN when it is gone. */

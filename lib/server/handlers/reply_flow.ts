@@ -92,8 +92,6 @@ export interface ReplyFlow {
   open(stream: http2.ServerHttp2Stream | undefined): ReplyLane;
   /** Reply bytes held over all connections, as last measured. */
   heldBytes(): number;
-  /** Stops the poller and releases every waiting call (server shutdown). */
-  close(): void;
 }
 
 const UNBOUNDED: ReplyLane = { wrote: () => undefined, stream: undefined };
@@ -222,15 +220,16 @@ export function createReplyFlow(options: ReplyFlowOptions = {}): ReplyFlow {
       let mine = 0;
       // A stream reset before its replies left drops them: take them off the
       // account (at most what this call handed and what the connection holds).
+      // Either way the account is brought up to date, so a connection that is
+      // gone or has nothing left leaves the server-wide set.
       stream.once("close", () => {
         if (lane.waiter !== undefined) {
           account.waiters.delete(lane.waiter);
           lane.waiter.resume(false);
         }
-        if (stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && stream.sentTrailers) return;
         refresh(account, now());
-        const dropped = Math.min(mine, account.held);
-        account.handed -= dropped;
+        if (stream.rstCode === http2.constants.NGHTTP2_NO_ERROR && stream.sentTrailers) return;
+        account.handed -= Math.min(mine, account.held);
         refresh(account, now());
       });
       return {
@@ -250,14 +249,5 @@ export function createReplyFlow(options: ReplyFlowOptions = {}): ReplyFlow {
       };
     },
     heldBytes: () => total,
-    close() {
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-      for (const ledger of waiting) {
-        for (const waiter of ledger.waiters) waiter.resume(true);
-        ledger.waiters.clear();
-      }
-      waiting.clear();
-    },
   };
 }
