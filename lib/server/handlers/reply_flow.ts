@@ -167,7 +167,13 @@ export function createReplyFlow(options: ReplyFlowOptions = {}): ReplyFlow {
         if (mayWrite(ledger)) {
           ledger.waiters.delete(waiter);
           waiter.resume(true);
-        } else if (stallMs > 0 && at - Math.max(waiter.since, ledger.progressAt) >= stallMs) {
+        } else if (
+          // Stalled: its own connection holds replies and has written nothing
+          // for stallMs. A call that only waits for the total, on a connection
+          // with nothing held, waits on: the stalled ones will make room.
+          stallMs > 0 && ledger.held > 0 &&
+          at - Math.max(waiter.since, ledger.progressAt) >= stallMs
+        ) {
           ledger.waiters.delete(waiter);
           waiter.resume(false);
         }

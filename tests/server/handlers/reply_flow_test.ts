@@ -104,6 +104,23 @@ Deno.test("writers wait while all connections together hold more than the total"
   assert.equal(await settled(wait), true);
 });
 
+Deno.test("a writer waiting only for the total is not ended while its own connection holds nothing", async () => {
+  const { flow, advance } = setup();
+  const idle = fakeConnection();
+  const busy = [fakeConnection(), fakeConnection(), fakeConnection()];
+  for (const connection of busy) {
+    const lane = flow.open(asStream(fakeStream(connection)));
+    for (let i = 0; i < 9; i++) lane.wrote(100);
+  }
+  const lane = flow.open(asStream(fakeStream(idle)));
+  const wait = lane.wrote(100);
+  idle.socket.bytesWritten = 100; // its one reply left at once
+  advance(6000);
+  assert.equal(await settled(wait), "pending");
+  busy[0].socket.bytesWritten = 900;
+  assert.equal(await settled(wait), true);
+});
+
 Deno.test("replies dropped by a reset stream leave the account; a finished stream's stay until written", async () => {
   const { flow } = setup();
   const connection = fakeConnection();
