@@ -30,6 +30,7 @@ import {
 import { greeterLogger } from "../shared/log.ts";
 import { createServerMetrics, type ServerMetrics } from "./metrics.ts";
 import { type RunningAdminServer, startAdminServer } from "./admin_server.ts";
+import { connectionCounts } from "./channelz_counts.ts";
 import { listenOnSharedPort, type SharedPortListener } from "./shared_port.ts";
 import { addReflection, REFLECTION_SERVICES } from "./reflection.ts";
 import { DEFAULT_PUBLIC_SERVICES } from "./interceptors/auth.ts";
@@ -287,8 +288,8 @@ export async function startGreeterServer(
     metrics.preRegister(loadGreeterProto().helloworld.Greeter.service);
     metrics.setSources({
       ready: serving,
-      openConnections: () => openSessions(server).length,
-      openStreams: () => openStreams(server),
+      openConnections: () => connectionCounts(server).connections,
+      openStreams: () => connectionCounts(server).openStreams,
       suppressedLogLines: () => stats.suppressedLines ?? 0,
     });
   }
@@ -435,28 +436,4 @@ export async function startGreeterServer(
 function withReflection(services: readonly string[], open: boolean): string[] {
   const others = services.filter((service) => !REFLECTION_SERVICES.includes(service));
   return open ? [...others, ...REFLECTION_SERVICES] : others;
-}
-
-/** What grpc-js keeps per HTTP/2 session (its channelz record), as far as it is read here. */
-interface SessionRecord {
-  streamTracker?: { callsStarted: number; callsSucceeded: number; callsFailed: number };
-}
-
-/**
- * The server's open HTTP/2 sessions with grpc-js's record of each. grpc-js
- * has no public accessor for these; its `sessions` map is read defensively,
- * so a grpc-js without it reports no sessions rather than failing.
- */
-function openSessions(server: grpc.Server): SessionRecord[] {
-  const sessions = (server as unknown as { sessions?: Map<unknown, SessionRecord> }).sessions;
-  return sessions instanceof Map ? [...sessions.values()] : [];
-}
-
-/** Open HTTP/2 streams over all sessions, from grpc-js's per-session stream counts. */
-function openStreams(server: grpc.Server): number {
-  let open = 0;
-  for (const { streamTracker: t } of openSessions(server)) {
-    if (t !== undefined) open += Math.max(0, t.callsStarted - t.callsSucceeded - t.callsFailed);
-  }
-  return open;
 }
