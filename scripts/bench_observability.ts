@@ -4,7 +4,10 @@
  * left to decide for itself while OpenTelemetry is off (what every server
  * without `OTEL_DENO` runs), with metrics, and with metrics and tracing under
  * Deno's OpenTelemetry exporting every span to an OTLP/HTTP receiver this
- * script runs. Each variant is its own process; rounds rotate the order.
+ * script runs; and, to show where the cost lies, Deno's OpenTelemetry without
+ * the tracing stage (`deno-otel`, the runtime's floor) and metrics and
+ * tracing sampling one new trace in ten. Each variant is its own process;
+ * rounds rotate the order.
  *
  * Targets (exit 1 otherwise): metrics + tracing at least 95 % of the
  * baseline's unary calls/s; tracing off (auto) at least 98 %, i.e. within

@@ -2,7 +2,12 @@
  * What `scripts/bench_observability.ts` compares and how it judges the
  * result: the full server with neither metrics nor tracing, with the tracing
  * stage left to decide for itself while OpenTelemetry is off, with metrics,
- * and with metrics and tracing exporting every span.
+ * and with metrics and tracing exporting every span. Two more show where the
+ * cost lies: `deno-otel`, metrics under `OTEL_DENO=true` without the tracing
+ * stage (Deno's own span per HTTP/2 request and its exporter: the floor of
+ * any tracing on this runtime), and `metrics+tracing 1/10`, which samples one
+ * new trace in ten (`OTEL_TRACES_SAMPLER=parentbased_traceidratio`,
+ * `OTEL_TRACES_SAMPLER_ARG=0.1`).
  *
  * @module
  */
@@ -14,7 +19,7 @@ export const MIN_OBSERVED_RATIO = 0.95;
 export const MIN_TRACING_OFF_RATIO = 0.98;
 
 /**
- * The four servers, the baseline first.
+ * The six servers, the baseline first.
  *
  * @param otlpEndpoint where the traced variant exports its spans
  * @returns the variants for `compareServers`
@@ -34,7 +39,23 @@ export function observabilityVariants(otlpEndpoint: string): Variant[] {
       name: "metrics+tracing",
       spec: { ...full, metrics: true, tracing: "auto", otlpEndpoint },
     },
+    { name: "deno-otel", spec: { ...full, metrics: true, tracing: "off", otlpEndpoint } },
+    {
+      name: "metrics+tracing 1/10",
+      spec: {
+        ...full,
+        metrics: true,
+        tracing: "auto",
+        otlpEndpoint,
+        traceSampler: "parentbased_traceidratio",
+        traceSamplerArg: 0.1,
+      },
+    },
   ];
+}
+
+function percent(ratio: number | undefined): string {
+  return ratio === undefined ? "not measured" : `${(ratio * 100).toFixed(1)} %`;
 }
 
 /** What {@linkcode observabilityVerdict} judges. */
@@ -49,7 +70,8 @@ export interface ObservabilityFigures {
 
 /**
  * The script's closing lines and exit code: 0 when both targets are met and
- * spans reached the receiver, 1 otherwise.
+ * spans reached the receiver, 1 otherwise (the Deno floor and the sampled
+ * variant are shown, not judged).
  *
  * @param figures the comparison's ratios and the sink's counts
  * @returns the lines to print and the exit code
@@ -72,6 +94,9 @@ export function observabilityVerdict(figures: ObservabilityFigures): {
     `(target >= ${MIN_OBSERVED_RATIO * 100} %)`,
     `tracing off (auto) / full calls/s: ${(off * 100).toFixed(1)} % ` +
     `(target >= ${MIN_TRACING_OFF_RATIO * 100} %)`,
+    `Deno's OpenTelemetry alone (its span per request) / full calls/s: ${
+      percent(figures.ratios["deno-otel"])
+    }; metrics+tracing sampling 1/10: ${percent(figures.ratios["metrics+tracing 1/10"])}`,
   ];
   if (requests === 0) {
     lines.push("no spans reached the receiver: the traced variant did not trace");

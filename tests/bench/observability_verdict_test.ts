@@ -38,7 +38,11 @@ const VERDICTS: [string, Record<string, number>, number, number, string | undefi
 
 for (const [name, ratios, requests, code, last] of VERDICTS) {
   Deno.test(`observability verdict ${name}`, () => {
-    const verdict = observabilityVerdict({ ratios, requests, bytes: 2_500_000 });
+    const verdict = observabilityVerdict({
+      ratios: { ...ratios, "deno-otel": 0.9 },
+      requests,
+      bytes: 2_500_000,
+    });
     assert.equal(verdict.code, code);
     assert.equal(verdict.lines[0], `OTLP receiver: ${requests} trace exports, 2.5 MB`);
     assert.equal(
@@ -47,23 +51,48 @@ for (const [name, ratios, requests, code, last] of VERDICTS) {
         (ratios["metrics+tracing"] * 100).toFixed(1)
       } % (target >= 95 %)`,
     );
-    assert.equal(verdict.lines[3], last);
+    assert.equal(
+      verdict.lines[3],
+      "Deno's OpenTelemetry alone (its span per request) / full calls/s: 90.0 %; " +
+        "metrics+tracing sampling 1/10: not measured",
+    );
+    assert.equal(verdict.lines[4], last);
   });
 }
 
-Deno.test("observability variants put the untraced full server first and export only from the last", () => {
+Deno.test("observability variants put the untraced full server first and export only from the OpenTelemetry ones", () => {
   const variants = observabilityVariants("http://127.0.0.1:4318");
   assert.deepEqual(variants.map((v) => v.name), [
     "full",
     "tracing-off",
     "metrics",
     "metrics+tracing",
+    "deno-otel",
+    "metrics+tracing 1/10",
   ]);
   assert.deepEqual(variants.map((v) => v.spec.otlpEndpoint), [
     undefined,
     undefined,
     undefined,
     "http://127.0.0.1:4318",
+    "http://127.0.0.1:4318",
+    "http://127.0.0.1:4318",
+  ]);
+  assert.deepEqual(variants.map((v) => v.spec.tracing), [
+    "off",
+    "auto",
+    "off",
+    "auto",
+    "off",
+    "auto",
+  ]);
+  assert.deepEqual(variants.map((v) => v.spec.traceSamplerArg), [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    0.1,
   ]);
   assert.ok(variants.every((v) => v.spec.variant === "full" && v.spec.logLevel === "info"));
 });
