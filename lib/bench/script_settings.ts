@@ -87,6 +87,22 @@ export const LOG_SINK_SETTINGS = {
   help: { flag: "help", kind: "switch", help: "this text" },
 } as const satisfies SettingsTable;
 
+/** `deno task bench:span-cost` (flags only): what a span costs under Deno's OpenTelemetry. */
+export const SPAN_COST_SETTINGS = {
+  rounds: { flag: "rounds", kind: "int", min: 1, default: 7, help: "runs of each mode" },
+  calls: { flag: "calls", kind: "int", min: 1, default: 5000, help: "calls (spans) per run" },
+  gap: {
+    flag: "gap",
+    kind: "int",
+    min: 0,
+    max: 100_000,
+    default: 200,
+    valueName: "US",
+    help: "busy work between spans, in µs (a call's own work)",
+  },
+  help: { flag: "help", kind: "switch", help: "this text" },
+} as const satisfies SettingsTable;
+
 /** `deno task bench:workers` (flags only): one worker against N. */
 export const WORKERS_SETTINGS = {
   workers: {

@@ -5,6 +5,7 @@ import {
   LOG_SINK_SETTINGS,
   scriptOptions,
   scriptUsage,
+  SPAN_COST_SETTINGS,
   STREAMS_MEMORY_SETTINGS,
 } from "../../lib/bench/script_settings.ts";
 
@@ -36,6 +37,7 @@ Deno.test("script usage names the command and lists every flag of its table", as
     "deno task bench:overhead": COMPARE_SETTINGS,
     "deno task bench:memory": STREAMS_MEMORY_SETTINGS,
     "deno task bench:log-sink": LOG_SINK_SETTINGS,
+    "deno task bench:span-cost": SPAN_COST_SETTINGS,
   };
   for (const [command, table] of Object.entries(tables)) {
     await t.step(`the usage of ${command} lists its flags`, () => {

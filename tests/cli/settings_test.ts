@@ -11,6 +11,7 @@ import { BENCH_SETTINGS } from "../../lib/bench/run_bench.ts";
 import {
   COMPARE_SETTINGS,
   LOG_SINK_SETTINGS,
+  SPAN_COST_SETTINGS,
   STREAMS_MEMORY_SETTINGS,
   WORKERS_SETTINGS,
 } from "../../lib/bench/script_settings.ts";
@@ -391,6 +392,7 @@ const COMMAND_TABLES: Record<string, SettingsTable> = {
   "the server-comparison scripts": COMPARE_SETTINGS,
   "the streams-memory script": STREAMS_MEMORY_SETTINGS,
   "the log-sink script": LOG_SINK_SETTINGS,
+  "the span-cost script": SPAN_COST_SETTINGS,
   "the type generator": GEN_TYPES_SETTINGS,
   "the workers bench": WORKERS_SETTINGS,
 };
