@@ -66,7 +66,7 @@ export const CONNECTION_FLOOD_SETTINGS = {
     flag: "root",
     kind: "string",
     default: fileURLToPath(new URL("../", import.meta.url)),
-    help: "checkout whose main.ts (and deploy/nginx/greeter.conf) is measured",
+    help: "checkout whose main.ts is measured (the proxies run this checkout's deploy/ files)",
   },
   help: { flag: "help", kind: "switch", help: "print this help" },
 } as const satisfies SettingsTable;

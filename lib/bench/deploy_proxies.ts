@@ -48,7 +48,7 @@ export function findHaproxy(): string | undefined {
 }
 
 /** Where {@linkcode nginxConfig} and {@linkcode haproxyConfig} put things. */
-export interface NginxConfigOptions {
+export interface ProxyConfigOptions {
   /** Directory for the pid file, logs, temp paths and the TLS files below. */
   dir: string;
   /** Port nginx listens on (127.0.0.1). */
@@ -73,7 +73,7 @@ export interface NginxConfigOptions {
  * const text = await nginxConfig({ dir, port: 8443, backends: ["127.0.0.1:50051", "127.0.0.1:50051"] });
  * ```
  */
-export async function nginxConfig(options: NginxConfigOptions): Promise<string> {
+export async function nginxConfig(options: ProxyConfigOptions): Promise<string> {
   const { dir, port, backends } = options;
   const files = options.files ?? { cert: "server.pem", key: "server.key.pem", ca: "ca.pem" };
   let site = await Deno.readTextFile(`${ROOT}deploy/nginx/greeter.conf`);
@@ -182,7 +182,7 @@ async function startProxy(
  */
 export async function startNginx(
   nginx: string,
-  options: Omit<NginxConfigOptions, "port">,
+  options: Omit<ProxyConfigOptions, "port">,
 ): Promise<RunningProxy> {
   const { dir } = options;
   const port = freePort();
@@ -218,7 +218,7 @@ export async function startNginx(
  * const text = await haproxyConfig({ dir, port: 8443, backends: ["127.0.0.1:50051", "127.0.0.1:50051"] });
  * ```
  */
-export async function haproxyConfig(options: NginxConfigOptions): Promise<string> {
+export async function haproxyConfig(options: ProxyConfigOptions): Promise<string> {
   const { dir, port, backends } = options;
   const files = options.files ?? { cert: "server.pem", key: "server.key.pem", ca: "ca.pem" };
   await Deno.writeTextFile(
@@ -258,7 +258,7 @@ export async function haproxyConfig(options: NginxConfigOptions): Promise<string
  */
 export async function startHaproxy(
   haproxy: string,
-  options: Omit<NginxConfigOptions, "port">,
+  options: Omit<ProxyConfigOptions, "port">,
 ): Promise<RunningProxy> {
   const { dir } = options;
   const port = freePort();
