@@ -57,6 +57,12 @@ export const CONNECTION_FLOOD_SETTINGS = {
     default: 4,
     help: "rapid-reset reconnect loops at once",
   },
+  windowUpdateRate: {
+    flag: "window-update-mbps",
+    kind: "number",
+    above: 0,
+    help: "send the WINDOW_UPDATE flood at this many MB/s (default: as fast as the peer reads)",
+  },
   attacks: {
     flag: "attacks",
     kind: "list",
@@ -137,10 +143,15 @@ async function attack(
   target: FloodTarget,
   durationMs: number,
   parallel: number,
+  windowUpdateMbps: number | undefined,
 ): Promise<string> {
   if (kind === "none") return "-";
   if (kind === "window-update") {
-    const result = await windowUpdateFlood(target, durationMs);
+    const result = await windowUpdateFlood(
+      target,
+      durationMs,
+      windowUpdateMbps === undefined ? undefined : windowUpdateMbps * 1e6,
+    );
     return result.cutAfterMs === undefined
       ? `never cut (${(result.frames / 1e6).toFixed(1)} M frames)`
       : `cut after ${(result.cutAfterMs / 1000).toFixed(2)} s` +
@@ -159,6 +170,7 @@ export async function connectionFlood(
     parallel: number;
     root: string;
     attacks: readonly string[];
+    windowUpdateRate?: number;
   },
 ): Promise<void> {
   const unknown = options.attacks.filter((name) => !(ATTACKS as readonly string[]).includes(name));
@@ -209,7 +221,7 @@ export async function connectionFlood(
           const eventsBefore = server.events.length;
           const [seen, note] = await Promise.all([
             controlCalls(control, token, options.duration, 50, 5_000),
-            attack(kind, attacker, options.duration, options.parallel),
+            attack(kind, attacker, options.duration, options.parallel, options.windowUpdateRate),
           ]);
           if (server.exited()) throw new Error(`the server exited:\n${server.events.join("\n")}`);
           const key = `${kind} ${path}`;

