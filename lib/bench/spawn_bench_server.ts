@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readLines } from "./_read_lines.ts";
+import { readLines } from "../shared/read_lines.ts";
 import { SERVER_CONNECTION_OPTIONS } from "../server/greeter_server.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../shared/defaults.ts";
 import type { BenchServerSpec, ServerStats } from "./variant_server.ts";

@@ -38,7 +38,7 @@ import { greeterLogger, setupLogging } from "../shared/log.ts";
 import { createTraceSampler, type TraceSamplerName } from "../shared/tracing.ts";
 import { startBareGreeterServer } from "./bare_server.ts";
 import { perLineStreamSink } from "./per_line_sink.ts";
-import { readLines } from "./_read_lines.ts";
+import { readLines } from "../shared/read_lines.ts";
 
 /** What the child is asked to serve. */
 export interface BenchServerSpec {

@@ -40,7 +40,7 @@
  * @module
  */
 import type { Logger } from "@logtape/logtape";
-import { readLines } from "../bench/_read_lines.ts";
+import { readLines } from "../shared/read_lines.ts";
 
 /** Environment variable that makes `main.ts` a worker, holding its index (0 … N-1). */
 export const WORKER_INDEX_ENV = "GREETER_WORKER_INDEX";
