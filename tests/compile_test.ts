@@ -96,7 +96,7 @@ Deno.test({
       assert.equal(basic.code, 0, new TextDecoder().decode(basic.stderr));
       assert.match(printed, /Hello, world!/);
       server.signal("SIGTERM");
-      assert.equal((await server.child.status).code, 0, "SIGTERM drains and exits 0");
+      assert.equal((await server.exited()).code, 0, "SIGTERM drains and exits 0");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

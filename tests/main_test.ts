@@ -131,7 +131,7 @@ Deno.test("server in production serves TLS + JWT and drains on SIGTERM", async (
   const summary = await server.log.next(/^shutdown/);
   assert.equal(summary.how, "graceful");
   assert.equal(summary.totalCalls, 1);
-  assert.equal((await server.child.status).code, 0);
+  assert.equal((await server.exited()).code, 0);
 });
 
 Deno.test("server cuts off in-flight calls at a second signal during the drain", async () => {
@@ -158,7 +158,7 @@ Deno.test("server cuts off in-flight calls at a second signal during the drain",
   const summary = await server.log.next(/^shutdown/);
   assert.equal(summary.how, "forced");
   assert.equal(summary.forcedCalls, 1);
-  assert.equal((await server.child.status).code, 0);
+  assert.equal((await server.exited()).code, 0);
   const status = await ended;
   assert.notEqual(status.code, grpc.status.OK);
   assert.ok(replies.length < 50, `the stream was cut off after ${replies.length} replies`);
@@ -199,7 +199,7 @@ Deno.test("server reports its admin endpoint at start-up, and /readyz turns 503 
   await new Promise((resolve) => setTimeout(resolve, 1100));
   server.child.kill("SIGTERM");
   await server.log.next(/^shutdown/);
-  assert.equal((await server.child.status).code, 0);
+  assert.equal((await server.exited()).code, 0);
   await assert.rejects(fetch(`${admin}/healthz`), "the admin endpoint closes with the server");
 });
 

@@ -81,6 +81,19 @@ export interface MainProcess extends AsyncDisposable {
   readonly pki: DevPki | undefined;
   /** Sends `signal` to the child, or to its process group when detached. */
   signal(signal: Deno.Signal): void;
+  /** Its exit status, within `timeoutMs` (rejects after that). @default 30_000 */
+  exited(timeoutMs?: number): Promise<Deno.CommandStatus>;
+}
+
+/** `promise`, or a rejection naming `what` after `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 const DEFAULT_COMMAND = (dir: string) => [
@@ -144,24 +157,13 @@ export async function spawnMain(options: SpawnMainOptions = {}): Promise<MainPro
       try {
         signal("SIGTERM");
       } catch { /* already exited */ }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        child.status,
-        new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
-      ]);
-      clearTimeout(timer);
+      await within(child.status, graceMs, "no exit after SIGTERM").catch(() => {});
     }
     try {
       signal("SIGKILL");
     } catch { /* already exited */ }
     await log.cancel();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      child.status,
-      new Promise((_, reject) =>
-        timer = setTimeout(() => reject(new Error("killed server did not exit in 10 s")), 10_000)
-      ),
-    ]).finally(() => clearTimeout(timer));
+    await within(child.status, 10_000, "the killed server did not exit");
     await Deno.remove(dir, { recursive: true });
   };
   let ready: LogRecord;
@@ -182,6 +184,7 @@ export async function spawnMain(options: SpawnMainOptions = {}): Promise<MainPro
     dir,
     pki,
     signal,
+    exited: (timeoutMs = 30_000) => within(child.status, timeoutMs, "the server did not exit"),
     [Symbol.asyncDispose]: dispose,
   };
 }

@@ -14,6 +14,7 @@ import { findNginx, type RunningProxy, startNginx } from "../../lib/bench/deploy
 import { spawnMain } from "../_helpers/spawn_main.ts";
 import { mainTokenProvider } from "../_helpers/tokens.ts";
 import { runClient } from "../_helpers/run_client.ts";
+import { waitFor } from "../_helpers/wait_for.ts";
 
 const SECRET = "n".repeat(40);
 
@@ -37,6 +38,7 @@ async function spawnBackend(pki: DevPki) {
       return [...text.matchAll(/^grpc_server_handled_total\{[^}]*grpc_code="OK"[^}]*\} (\d+)$/gm)]
         .reduce((sum, match) => sum + Number(match[1]), 0);
     },
+    exited: server.exited,
     stop: () => server[Symbol.asyncDispose](),
   };
 }
@@ -95,14 +97,18 @@ Deno.test({
         }
       };
       const load = Promise.all(Array.from({ length: 16 }, worker));
-      while (outcomes.ok < 300) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitFor(() => outcomes.ok >= 300, "300 OK calls through the proxy", 60_000);
       const [leaving, staying] = backends;
       const servedBefore = await leaving.handled();
       leaving.child.kill("SIGTERM");
-      const status = await leaving.child.status;
+      const status = await leaving.exited();
       const okAtExit = outcomes.ok;
       // Keep the load on until the survivor has served a good number alone.
-      while (outcomes.ok < okAtExit + 300) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitFor(
+        () => outcomes.ok >= okAtExit + 300,
+        "300 more OK calls through the survivor",
+        60_000,
+      );
       stopAt = 0;
       await load;
 

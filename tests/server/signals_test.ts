@@ -161,7 +161,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
             assert.equal(grpc.status[code], "OK", `run ${run}: ${details}`);
             assert.deepEqual(replies, ["Hello, before!", "Hello, after!"]);
 
-            const { code: exit } = await within(server.child.status, 20_000, `run ${run}: exit`);
+            const { code: exit } = await server.exited(20_000);
             await within(server.log.ended, 5000, `run ${run}: rest of the log`);
             const output = server.log.lines.join("\n");
             assert.equal(exit, 0, `run ${run}: exit ${exit}\n${output}`);

@@ -59,7 +59,7 @@ Deno.test("two workers share one port, split the calls and drain as one server o
     );
     assert.equal(callLines.length, 24);
     assert.deepEqual([...new Set(callLines.map((r) => r.worker))].sort(), [0, 1]);
-    assert.equal((await child.status).code, 0);
+    assert.equal((await server.exited()).code, 0);
   } finally {
     for (const client of clients) client.close();
   }
