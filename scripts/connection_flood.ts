@@ -63,6 +63,14 @@ export const CONNECTION_FLOOD_SETTINGS = {
     above: 0,
     help: "send the WINDOW_UPDATE flood at this many MB/s (default: as fast as the peer reads)",
   },
+  readLimit: {
+    flag: "read-limit",
+    kind: "int",
+    min: 0,
+    max: 100_000,
+    default: 0,
+    help: "the server's GREETER_READ_LIMIT_MBPS (0: off, as shipped)",
+  },
   attacks: {
     flag: "attacks",
     kind: "list",
@@ -81,7 +89,7 @@ const SECRET = "flood-secret-".padEnd(40, "x");
 const ATTACKS = ["none", "window-update", "reconnect"] as const;
 
 /** Starts `main.ts` of `root`; resolves with its port and a stop function. */
-async function startServer(root: string, dir: string) {
+async function startServer(root: string, dir: string, readLimitMbps: number) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", `${root}/main.ts`, "--port", "0", "--admin", "off"],
     cwd: dir,
@@ -94,6 +102,7 @@ async function startServer(root: string, dir: string) {
       GREETER_TLS_CERT: `${dir}/server.pem`,
       GREETER_TLS_KEY: `${dir}/server.key.pem`,
       GREETER_DRAIN_TIMEOUT_MS: "2000",
+      GREETER_READ_LIMIT_MBPS: String(readLimitMbps),
     },
     stdin: "null",
     stdout: "null",
@@ -112,7 +121,9 @@ async function startServer(root: string, dir: string) {
       if (match) announce(Number(match[1]));
       const lines = (partial + text).split("\n");
       partial = lines.pop() ?? "";
-      events.push(...lines.filter((line) => / recycled|died|giving up|exited/.test(line)));
+      events.push(
+        ...lines.filter((line) => / recycled|died|giving up|exited|closed: it sent/.test(line)),
+      );
     }
     announce(-1);
   })();
@@ -171,6 +182,7 @@ export async function connectionFlood(
     root: string;
     attacks: readonly string[];
     windowUpdateRate?: number;
+    readLimit: number;
   },
 ): Promise<void> {
   const unknown = options.attacks.filter((name) => !(ATTACKS as readonly string[]).includes(name));
@@ -191,7 +203,7 @@ export async function connectionFlood(
   await Deno.writeTextFile(`${dir}/server.pem`, pki.serverCert);
   await Deno.writeTextFile(`${dir}/server.key.pem`, pki.serverKey);
   await Deno.writeTextFile(`${dir}/ca.pem`, pki.caCert);
-  const server = await startServer(options.root, dir);
+  const server = await startServer(options.root, dir, options.readLimit);
   const backend = `127.0.0.1:${server.port}`;
   const proxies = new Map<string, RunningProxy>();
   proxies.set("nginx", await startNginx(nginx, { dir, backends: [backend, backend] }));

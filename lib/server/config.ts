@@ -109,6 +109,8 @@ export interface ServerConfig {
   readonly replyBufferTotalBytes: number;
   /** Time a streaming call may wait for its client to read before it ends, in ms (0: never). */
   readonly replyStallMs: number;
+  /** A connection sending more than this many MB/s for 2 s in a row is closed (0: off). */
+  readonly connectionReadLimitMbps: number;
   /** Server processes sharing the port (`GREETER_WORKERS`; `auto` resolved to the cores). */
   readonly workers: number;
   /**
@@ -469,6 +471,16 @@ export const SERVER_SETTINGS = {
     valueName: "MS",
     help: "a streaming call whose client reads nothing this long ends, in ms (0: never)",
   },
+  connectionReadLimit: {
+    flag: "read-limit",
+    env: "GREETER_READ_LIMIT_MBPS",
+    kind: "int",
+    min: 0,
+    max: 100_000,
+    default: 0,
+    valueName: "MBPS",
+    help: "close a connection that sends more than this many MB/s for 2 s (0: off)",
+  },
   reflection: {
     flag: "reflection",
     env: "GREETER_REFLECTION",
@@ -718,6 +730,7 @@ export function loadServerConfig(
     replyBufferBytes: values.replyBuffer,
     replyBufferTotalBytes: values.replyTotal,
     replyStallMs: values.replyStall,
+    connectionReadLimitMbps: values.connectionReadLimit,
     workers: workerCount(values.workers),
     workerMaxRssMb: values.workerMaxRss ?? defaultWorkerMaxRssMb(),
     allowUnsupportedDeno: values.allowUnsupportedDeno,

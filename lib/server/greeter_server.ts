@@ -32,6 +32,7 @@ import { createServerMetrics, type ServerMetrics } from "./metrics.ts";
 import { type RunningAdminServer, startAdminServer } from "./admin_server.ts";
 import { connectionCounts } from "./channelz_counts.ts";
 import { listenOnSharedPort, type SharedPortListener } from "./shared_port.ts";
+import { guardReadRate } from "./read_rate_guard.ts";
 import { addReflection, REFLECTION_SERVICES } from "./reflection.ts";
 import { DEFAULT_PUBLIC_SERVICES } from "./interceptors/auth.ts";
 import { GREETER_SERVICE_NAME, loadGreeterProto } from "../shared/proto.ts";
@@ -54,6 +55,13 @@ export interface GreeterServerOptions {
   auth: ServerAuthOptions | null;
   /** Largest accepted message, in bytes; larger ones get `RESOURCE_EXHAUSTED`. @default 4 MiB */
   maxReceiveMessageBytes?: number;
+  /**
+   * A connection that sends more than this many bytes per second for 2
+   * seconds in a row is closed (a flood of frames the runtime does not limit,
+   * such as WINDOW_UPDATE; see `read_rate_guard.ts`). 0 turns it off.
+   * @default 0
+   */
+  connectionReadLimitBytesPerSecond?: number;
   /**
    * Time between the start of a shutdown (health turns `NOT_SERVING`) and the
    * moment the server stops accepting, in ms: new calls are still served
@@ -316,6 +324,18 @@ export async function startGreeterServer(
     });
   // Two authorization headers must be refused, not read as the first one.
   refuseRepeatedHeaders(server);
+  const readLimit = options.connectionReadLimitBytesPerSecond ?? 0;
+  const readGuard = readLimit > 0
+    ? guardReadRate(server, {
+      maxBytesPerSecond: readLimit,
+      onClose: (peer, bytesPerSecond) =>
+        logger.warn(
+          "connection from {peer} closed: it sent {mbps} MB/s, over the {limit} MB/s limit " +
+            "(GREETER_READ_LIMIT_MBPS)",
+          { peer, mbps: (bytesPerSecond / 1e6).toFixed(1), limit: readLimit / 1e6 },
+        ),
+    })
+    : undefined;
   let adminServer: RunningAdminServer | undefined;
   if (admin !== null) {
     try {
@@ -394,6 +414,7 @@ export async function startGreeterServer(
         server.forceShutdown();
       }
       limiter.flush();
+      readGuard?.stop();
       await adminServer?.shutdown();
       phase = "stopped";
       return {

@@ -99,6 +99,7 @@ export async function serveFromConfig(
         totalBytes: config.replyBufferTotalBytes,
         stallMs: config.replyStallMs,
       },
+      connectionReadLimitBytesPerSecond: config.connectionReadLimitMbps * 1e6,
       reflection: REFLECTION_MODES[config.reflection],
       tracing: { sampler: createTraceSampler(config.traceSampler.name, config.traceSampler.ratio) },
       admin: config.admin,
