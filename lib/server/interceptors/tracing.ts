@@ -65,12 +65,15 @@ interface MethodSpanInfo {
   attributes: Readonly<Record<string, string | number>>;
 }
 
-/** The caller's sampled flag from `traceparent`, `undefined` when there is none worth reading. */
-function parentSampled(metadata: grpc.Metadata): boolean | undefined {
+/** The caller's trace id and sampled flag from `traceparent`, `undefined` without one. */
+function callerTrace(metadata: grpc.Metadata): { traceId: string; sampled: boolean } | undefined {
   const values = metadata.get("traceparent");
   if (values.length !== 1 || typeof values[0] !== "string") return undefined;
-  const flags = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-([0-9a-f]{2})/.exec(values[0].trim());
-  return flags === null ? undefined : (parseInt(flags[1], 16) & 1) === 1;
+  const parts = /^([0-9a-f]{2})-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})/.exec(values[0].trim());
+  return parts === null || parts[1] === "ff" || /^0+$/.test(parts[2]) ? undefined : {
+    traceId: parts[2],
+    sampled: (parseInt(parts[3], 16) & 1) === 1,
+  };
 }
 
 /**
@@ -129,13 +132,22 @@ export function createTracingInterceptor(
         next({
           onReceiveMetadata(metadata, nextMetadata) {
             const info = methodInfo(method.path);
-            const runtime = runtimeSpanOf(stream);
+            const caller = callerTrace(metadata);
+            let runtime = runtimeSpanOf(stream);
+            // Deno parents its span through its own propagators (`OTEL_PROPAGATORS`); one
+            // that missed the caller's traceparent is left to Deno, and the call gets its own.
+            if (
+              runtime !== undefined && caller !== undefined &&
+              runtime.spanContext().traceId !== caller.traceId
+            ) {
+              runtime = undefined;
+            }
             const started: CallSpan = runtime ?? tracer.startSpan(info.name, {
               kind: SpanKind.SERVER,
               attributes: { ...info.attributes, ...peerAttributes(peer) },
             }, extractTraceContext(metadata));
             const { traceId, spanId } = started.spanContext();
-            if (sampler === undefined || sampler(traceId, parentSampled(metadata))) {
+            if (sampler === undefined || sampler(traceId, caller?.sampled)) {
               span = started;
               if (runtime !== undefined) {
                 runtime.updateName(info.name);
