@@ -6,6 +6,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { within } from "./wait_for.ts";
 import { type DevPki, generateDevPki } from "../../lib/shared/dev_certs.ts";
 import {
   type JsonLogReader,
@@ -85,17 +86,6 @@ export interface MainProcess extends AsyncDisposable {
   exited(timeoutMs?: number): Promise<Deno.CommandStatus>;
 }
 
-/** `promise`, or a rejection naming `what` after `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 const DEFAULT_COMMAND = (dir: string) => [
   Deno.execPath(),
   "run",
@@ -157,13 +147,13 @@ export async function spawnMain(options: SpawnMainOptions = {}): Promise<MainPro
       try {
         signal("SIGTERM");
       } catch { /* already exited */ }
-      await within(child.status, graceMs, "no exit after SIGTERM").catch(() => {});
+      await within(child.status, graceMs, "the exit after SIGTERM").catch(() => {});
     }
     try {
       signal("SIGKILL");
     } catch { /* already exited */ }
     await log.cancel();
-    await within(child.status, 10_000, "the killed server did not exit");
+    await within(child.status, 10_000, "the killed server's exit");
     await Deno.remove(dir, { recursive: true });
   };
   let ready: LogRecord;
@@ -184,7 +174,7 @@ export async function spawnMain(options: SpawnMainOptions = {}): Promise<MainPro
     dir,
     pki,
     signal,
-    exited: (timeoutMs = 30_000) => within(child.status, timeoutMs, "the server did not exit"),
+    exited: (timeoutMs = 30_000) => within(child.status, timeoutMs, "the server's exit"),
     [Symbol.asyncDispose]: dispose,
   };
 }

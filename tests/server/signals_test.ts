@@ -12,6 +12,7 @@ import { loadGreeterProto } from "../../lib/shared/proto.ts";
 import { listenForShutdownSignals, type SignalSource } from "../../lib/server/signals.ts";
 import { freshCopy } from "../_helpers/fresh_copy.ts";
 import { spawnMain } from "../_helpers/spawn_main.ts";
+import { within } from "../_helpers/wait_for.ts";
 import { bearer, signMainToken } from "../_helpers/tokens.ts";
 
 /** A signal source whose signals the test delivers, and which records the listeners. */
@@ -89,17 +90,6 @@ for (const [name, deliveries, expected, copies] of POLICY) {
     signals[Symbol.dispose]();
     assert.equal(fake.count(), 0);
   });
-}
-
-/** Rejects after `ms` with `what`, so no wait in this file is unbounded. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** `deno task server` in `dir` as the leader of a new process group, its JSON log lines readable. */
