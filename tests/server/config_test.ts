@@ -24,6 +24,9 @@ Deno.test("server config defaults serve TLS with auth on 127.0.0.1:50051 in deve
   assert.equal(config.maxMessageBytes, 4 * 1024 * 1024);
   assert.equal(config.drainTimeoutMs, 10_000);
   assert.equal(config.shutdownDelayMs, 0);
+  assert.equal(config.replyBufferBytes, 1024 * 1024);
+  assert.equal(config.replyBufferTotalBytes, 64 * 1024 * 1024);
+  assert.equal(config.replyStallMs, 30_000);
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.jwt));
 });
 
@@ -92,6 +95,18 @@ const MISTAKES: [string, string[], Record<string, string>, RegExp][] = [
     ["--stream-interval", "60001"],
     {},
     /^--stream-interval must be a whole number from 0 to 60000, got "60001" \(flag --stream-interval, env GREETER_STREAM_INTERVAL_MS\)$/,
+  ],
+  [
+    "a reply buffer under 16 KiB",
+    ["--reply-buffer", "1000"],
+    {},
+    /^--reply-buffer must be a whole number from 16384 to 2147483647, got "1000" \(flag --reply-buffer, env GREETER_REPLY_BUFFER_BYTES\)$/,
+  ],
+  [
+    "a reply stall time that is not a number",
+    [],
+    { GREETER_REPLY_STALL_MS: "30s" },
+    /^GREETER_REPLY_STALL_MS must be a whole number from 0 to 3600000, got "30s"/,
   ],
   ["basic mode in production", ["--basic"], { GREETER_ENV: "production" }, /refused in production/],
   [

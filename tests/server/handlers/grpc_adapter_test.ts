@@ -116,15 +116,22 @@ const NEVER_READ_CASES: {
 ];
 
 for (const c of NEVER_READ_CASES) {
-  Deno.test(c.name, () => neverReads(c.method, c.unbounded));
+  Deno.test(c.name, () => neverReads(c.method, c.unbounded, false));
+  // The workers' path: connections accepted on a shared port and injected into grpc-js.
+  Deno.test(`${c.name}, on a shared port`, () => neverReads(c.method, c.unbounded, true));
 }
 
-async function neverReads(method: "SayHelloStream" | "SayHelloBidirectional", unbounded: number) {
+async function neverReads(
+  method: "SayHelloStream" | "SayHelloBidirectional",
+  unbounded: number,
+  reusePort: boolean,
+) {
   await using logs = await recordLogs();
   const { service } = longStreamService();
   await using server = await startTestServer({
     service,
     replyFlow: { connectionBytes: BUDGET, stallMs: STALL_MS },
+    reusePort,
   });
   using client = server.client();
   const metadata = bearer(await server.token());
