@@ -14,9 +14,11 @@
  *   `connectionBytes` of replies not yet written (so each call holds at most
  *   that, plus one reply per writer);
  * - it also waits while all connections together hold more than `totalBytes`;
- * - a call that has waited `stallMs` without its connection writing a byte
- *   ends: `RESOURCE_EXHAUSTED`, and its HTTP/2 stream is reset so the queued
- *   replies are dropped (the client sees `RESOURCE_EXHAUSTED` too).
+ * - a waiting call whose connection holds replies and has written nothing
+ *   for `stallMs` ends: `RESOURCE_EXHAUSTED`, and its HTTP/2 stream is reset
+ *   so the queued replies are dropped (the client sees `RESOURCE_EXHAUSTED`
+ *   too). A call waiting only for the total, on a connection that holds
+ *   nothing, waits on: the stalled calls elsewhere make room.
  *
  * What it cannot do on 2.9.3: tell which stream of a connection is not read.
  * Streams sharing a connection with one that is never read wait with it, and
