@@ -41,7 +41,11 @@ export interface ReplyFlowOptions {
   totalBytes?: number;
   /** A call waiting this long without its connection writing ends, in ms; 0: never. @default 30000 */
   stallMs?: number;
-  /** How often waiting calls look at their connection, in ms. @default 10 */
+  /**
+   * Longest time between two looks at the connections while calls wait, in
+   * ms: they look again after 1 ms while bytes move, backing off to this
+   * while none do. @default 50
+   */
   pollMs?: number;
   /** The clock, in ms. @default performance.now */
   now?: () => number;
@@ -125,7 +129,7 @@ export function createReplyFlow(options: ReplyFlowOptions = {}): ReplyFlow {
   const connectionBytes = options.connectionBytes ?? DEFAULT_REPLY_BUFFER_BYTES;
   const totalBytes = options.totalBytes ?? DEFAULT_REPLY_BUFFER_TOTAL_BYTES;
   const stallMs = options.stallMs ?? DEFAULT_REPLY_STALL_MS;
-  const pollMs = options.pollMs ?? 10;
+  const maxPollMs = options.pollMs ?? 50;
   const now = options.now ?? (() => performance.now());
   const ledgers = new WeakMap<object, Ledger>();
   /** Ledgers whose `held` is above 0: the only ones `total` counts. */
@@ -133,7 +137,8 @@ export function createReplyFlow(options: ReplyFlowOptions = {}): ReplyFlow {
   /** Ledgers with waiting calls. */
   const waiting = new Set<Ledger>();
   let total = 0;
-  let timer: ReturnType<typeof setInterval> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let delay = 1;
 
   /** Reads the socket and brings `held` (and `total`) up to date. */
   function refresh(ledger: Ledger, at: number): void {
@@ -160,11 +165,14 @@ export function createReplyFlow(options: ReplyFlowOptions = {}): ReplyFlow {
     return ledger.held <= connectionBytes && total <= totalBytes;
   }
 
-  function poll(): void {
+  /** One look at the connections; true when a waiting one wrote more. */
+  function poll(): boolean {
     const at = now();
+    let moved = false;
     for (const ledger of holding) refresh(ledger, at);
     for (const ledger of waiting) {
       if (!holding.has(ledger)) refresh(ledger, at);
+      if (ledger.progressAt === at) moved = true;
       for (const waiter of ledger.waiters) {
         if (mayWrite(ledger)) {
           ledger.waiters.delete(waiter);
@@ -182,10 +190,16 @@ export function createReplyFlow(options: ReplyFlowOptions = {}): ReplyFlow {
       }
       if (ledger.waiters.size === 0) waiting.delete(ledger);
     }
-    if (waiting.size === 0 && timer !== undefined) {
-      clearInterval(timer);
-      timer = undefined;
-    }
+    return moved;
+  }
+
+  /** Polls while calls wait: every 1 ms while bytes move, backing off to maxPollMs. */
+  function tick(): void {
+    timer = undefined;
+    const moved = poll();
+    if (waiting.size === 0) return;
+    delay = moved ? 1 : Math.min(delay * 2, maxPollMs);
+    timer = setTimeout(tick, delay);
   }
 
   function wait(ledger: Ledger, lane: { waiter?: Waiter }): Promise<boolean> {
@@ -200,7 +214,10 @@ export function createReplyFlow(options: ReplyFlowOptions = {}): ReplyFlow {
       lane.waiter = waiter;
       ledger.waiters.add(waiter);
       waiting.add(ledger);
-      timer ??= setInterval(poll, pollMs);
+      if (timer === undefined) {
+        delay = 1;
+        timer = setTimeout(tick, delay);
+      }
     });
   }
 
