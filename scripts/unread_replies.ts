@@ -17,6 +17,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { h2Frame, hpackBlock } from "../lib/bench/raw_http2.ts";
 import { readScriptSettings } from "../lib/cli/script_settings.ts";
 import type { SettingsTable } from "../lib/cli/settings.ts";
 import { loadGreeterProto } from "../lib/shared/proto.ts";
@@ -64,30 +65,6 @@ export const UNREAD_SETTINGS = {
   },
   help: { flag: "help", kind: "switch", help: "print this help" },
 } as const satisfies SettingsTable;
-
-function hpackInt(n: number, prefixBits: number): number[] {
-  const max = (1 << prefixBits) - 1;
-  if (n < max) return [n];
-  const out = [max];
-  for (n -= max; n >= 128; n = Math.floor(n / 128)) out.push((n % 128) + 128);
-  out.push(n);
-  return out;
-}
-
-function literal(name: string, value: string): number[] {
-  const n = new TextEncoder().encode(name);
-  const v = new TextEncoder().encode(value);
-  return [0, ...hpackInt(n.length, 7), ...n, ...hpackInt(v.length, 7), ...v];
-}
-
-function frame(type: number, flags: number, stream: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(9 + payload.length);
-  new DataView(out.buffer).setUint32(0, payload.length << 8 | type);
-  out[4] = flags;
-  new DataView(out.buffer).setUint32(5, stream);
-  out.set(payload, 9);
-  return out;
-}
 
 /** Runs the measurement and prints one line. */
 export async function measureUnreadReplies(
@@ -146,13 +123,13 @@ export async function measureUnreadReplies(
   const message = new Uint8Array(5 + request.length);
   new DataView(message.buffer).setUint32(1, request.length);
   message.set(request, 5);
-  const block = new Uint8Array([
-    ...literal(":method", "POST"),
-    ...literal(":scheme", "http"),
-    ...literal(":path", "/helloworld.Greeter/SayHelloStream"),
-    ...literal(":authority", "localhost"),
-    ...literal("content-type", "application/grpc"),
-    ...literal("te", "trailers"),
+  const block = hpackBlock([
+    [":method", "POST"],
+    [":scheme", "http"],
+    [":path", "/helloworld.Greeter/SayHelloStream"],
+    [":authority", "localhost"],
+    ["content-type", "application/grpc"],
+    ["te", "trailers"],
   ]);
   const settings = new Uint8Array(6); // SETTINGS_INITIAL_WINDOW_SIZE = 2^31-1
   new DataView(settings.buffer).setUint16(0, 4);
@@ -169,12 +146,12 @@ export async function measureUnreadReplies(
       connections.push(conn);
       await conn.write(new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"));
       if (huge) {
-        await conn.write(frame(4, 0, 0, settings));
-        await conn.write(frame(8, 0, 0, windowUpdate));
-      } else await conn.write(frame(4, 0, 0, new Uint8Array(0)));
+        await conn.write(h2Frame(4, 0, 0, settings));
+        await conn.write(h2Frame(8, 0, 0, windowUpdate));
+      } else await conn.write(h2Frame(4, 0, 0, new Uint8Array(0)));
       for (let i = 0; i < options.streams; i++) {
-        await conn.write(frame(1, 4, 1 + 2 * i, block)); // HEADERS, END_HEADERS
-        await conn.write(frame(0, 1, 1 + 2 * i, message)); // DATA, END_STREAM
+        await conn.write(h2Frame(1, 4, 1 + 2 * i, block)); // HEADERS, END_HEADERS
+        await conn.write(h2Frame(0, 1, 1 + 2 * i, message)); // DATA, END_STREAM
       }
     }
     await new Promise((resolve) => setTimeout(resolve, options.hold));

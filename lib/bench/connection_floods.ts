@@ -17,6 +17,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
 import { Buffer } from "node:buffer";
+import { h2Frame } from "./raw_http2.ts";
 
 /** Where a flood or the control caller connects. */
 export interface FloodTarget {
@@ -47,24 +48,6 @@ const FRAME_SETTINGS = 0x4;
 const FRAME_GOAWAY = 0x7;
 const FRAME_WINDOW_UPDATE = 0x8;
 const FLAG_ACK = 0x1;
-
-/**
- * One HTTP/2 frame.
- *
- * @example
- * ```ts
- * const settingsAck = h2Frame(0x4, 0x1, 0, new Uint8Array());
- * ```
- */
-export function h2Frame(type: number, flags: number, stream: number, payload: Uint8Array): Buffer {
-  const frame = Buffer.alloc(9 + payload.length);
-  frame.writeUIntBE(payload.length, 0, 3);
-  frame[3] = type;
-  frame[4] = flags;
-  frame.writeUInt32BE(stream & 0x7fffffff, 5);
-  frame.set(payload, 9);
-  return frame;
-}
 
 /** A TLS connection speaking h2, from `localAddress` when one is given. */
 function connectTls(target: FloodTarget): tls.TLSSocket {

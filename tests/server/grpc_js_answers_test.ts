@@ -15,6 +15,7 @@ import { loadGreeterProto } from "../../lib/shared/proto.ts";
 import { recordLogs, renderMessage } from "../_helpers/record_logs.ts";
 import { startTestServer } from "../_helpers/test_server.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
+import { h2Frame, hpackBlock } from "../../lib/bench/raw_http2.ts";
 
 /** A `HelloRequest` as one length-prefixed gRPC message. */
 function encodeHelloRequest(request: { name: string; count: number }): Uint8Array {
@@ -199,36 +200,6 @@ async function answersAlone(t: Deno.TestContext, metricsOn: boolean) {
       logs.records.splice(0); // the next case looks for its own line
     });
   }
-}
-
-/** An HPACK integer with an `prefixBits`-bit prefix (RFC 7541 5.1). */
-function hpackInt(n: number, prefixBits: number): number[] {
-  const max = (1 << prefixBits) - 1;
-  if (n < max) return [n];
-  const out = [max];
-  for (n -= max; n >= 128; n = Math.floor(n / 128)) out.push((n % 128) + 128);
-  out.push(n);
-  return out;
-}
-
-/** Headers as HPACK literals without indexing, so any header may repeat. */
-function hpackBlock(headers: [string, string][]): Uint8Array {
-  const bytes: number[] = [];
-  for (const [name, value] of headers) {
-    const n = new TextEncoder().encode(name);
-    const v = new TextEncoder().encode(value);
-    bytes.push(0x00, ...hpackInt(n.length, 7), ...n, ...hpackInt(v.length, 7), ...v);
-  }
-  return new Uint8Array(bytes);
-}
-
-function h2Frame(type: number, flags: number, stream: number, payload: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(9 + payload.length);
-  new DataView(frame.buffer).setUint32(0, payload.length << 8 | type);
-  frame[4] = flags;
-  new DataView(frame.buffer).setUint32(5, stream);
-  frame.set(payload, 9);
-  return frame;
 }
 
 Deno.test("a call with two authorization headers is refused, whichever token comes first", async (t) => {
