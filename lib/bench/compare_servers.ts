@@ -57,6 +57,12 @@ export interface Variant {
     | "traceSamplerArg"
   >;
   /**
+   * Serve this variant from another checkout of the project (its root
+   * directory), to compare a change before and after side by side.
+   * @default this checkout
+   */
+  checkout?: string;
+  /**
    * Sign tokens with a fresh key pair of this algorithm and have the server
    * verify them with its public key (a JWKS), instead of the shared secret.
    */
@@ -142,7 +148,7 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
       audience: BENCH_AUDIENCE,
       ...v.spec,
       ...(pairs[i] === undefined ? {} : { publicJwks: pairs[i]!.publicJwks }),
-    }, { cpuProfileDir: options.cpuProfileDir })
+    }, { cpuProfileDir: options.cpuProfileDir, checkout: v.checkout })
   ));
   const secretTokens = benchTokenProvider(secret);
   const connections: GreeterConnection[][] = servers.map((server, i) =>

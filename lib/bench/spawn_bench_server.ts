@@ -26,6 +26,12 @@ export interface BenchServerProcess extends AsyncDisposable {
 export interface SpawnOptions {
   /** Write a V8 CPU profile (`.cpuprofile`) of the child into this directory on exit. */
   cpuProfileDir?: string;
+  /**
+   * Root of another checkout of this project whose `lib/bench/variant_server.ts`
+   * serves the variant, to measure a change before and after in one run.
+   * @default this checkout
+   */
+  checkout?: string;
 }
 
 /**
@@ -70,7 +76,9 @@ export async function spawnBenchServer(
         "--allow-sys",
         "--v8-flags=--expose-gc",
         ...profile,
-        new URL("./variant_server.ts", import.meta.url).pathname,
+        options.checkout === undefined
+          ? new URL("./variant_server.ts", import.meta.url).pathname
+          : `${options.checkout}/lib/bench/variant_server.ts`,
       ],
       env: spec.otlpEndpoint === undefined ? {} : {
         OTEL_DENO: "true",
