@@ -46,6 +46,13 @@ export {
   REQUEST_ID_HEADER,
 } from "./lib/server/interceptors/logging.ts";
 export type { LogLimiter } from "./lib/server/interceptors/log_limiter.ts";
+export {
+  type CallHooks,
+  type CallStage,
+  type CallStatus,
+  composeCallStages,
+  type StagesInterceptor,
+} from "./lib/server/interceptors/call_stage.ts";
 export { type CallContext, callContext, type ServerCallLike } from "./lib/server/call_context.ts";
 export { createServerCredentials, type ServerTlsMaterial } from "./lib/server/credentials.ts";
 

@@ -30,7 +30,9 @@ const DEPENDENCY_TYPES = new Set([
   "ClientWritableStream",
   "Metadata",
   "ServerCredentials",
+  "ServerInterceptingCallInterface",
   "ServerInterceptor",
+  "ServerMethodDefinition",
   "StatusObject",
   "UnaryCallback",
   // jose

@@ -23,6 +23,7 @@ import {
   type TokenVerifier,
 } from "../../auth/jwt.ts";
 import { callContextOf } from "../call_context.ts";
+import { type CallStage, composeCallStages } from "./call_stage.ts";
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from "../../shared/defaults.ts";
 
 /**
@@ -86,6 +87,23 @@ export type AuthRejection = TokenRejection | "invalid" | "permission";
  *   ("token expired") when the token expires.
  */
 export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.ServerInterceptor {
+  return composeCallStages([["auth", authStage(options)]]);
+}
+
+/**
+ * The auth stage (see `call_stage.ts`): what {@linkcode createAuthInterceptor}
+ * does, for a chain of stages. Place it last, so nothing after it runs for a
+ * caller it refuses; the stages before it see its refusals.
+ *
+ * @param options the verifier, public services, policy and clock
+ * @returns the stage
+ *
+ * @example
+ * ```ts
+ * const stage = authStage({ verifier: createTokenVerifier({ secret, issuer, audience }) });
+ * ```
+ */
+export function authStage(options: AuthInterceptorOptions): CallStage {
   const { verifier, onReject } = options;
   const policy = options.policy ?? OPEN_POLICY;
   const publicPrefixes = (options.publicServices ?? DEFAULT_PUBLIC_SERVICES).map((s) => `/${s}/`);
@@ -103,12 +121,12 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
     return identity;
   };
 
-  return (method, call) => {
+  return (method, call, endCall) => {
     if (
       publicPrefixes.some((prefix) => method.path.startsWith(prefix)) &&
       !namesMethod(policy, method.path)
     ) {
-      return new grpc.ServerInterceptingCall(call);
+      return undefined;
     }
     const streaming = method.requestStream || method.responseStream;
     let ended = false;
@@ -130,7 +148,7 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
       if (ended) return;
       end();
       onReject?.(reason);
-      call.sendStatus({
+      endCall({
         code: reason === "permission" ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED,
         details: message,
       });
@@ -161,50 +179,45 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
       if (!ended) nextMetadata(metadata);
     };
 
-    return new grpc.ServerInterceptingCall(call, {
-      start(next) {
-        next({
-          onReceiveMetadata(metadata, nextMetadata) {
-            const values = metadata.get("authorization");
-            let token: string;
-            try {
-              if (values.length > 1) throw new TokenError("malformed");
-              token = parseBearer(values.length === 0 ? undefined : String(values[0]));
-            } catch (error) {
-              reject((error as TokenError).message, (error as TokenError).reason);
-              return;
-            }
-            // A token verified before: no promise, timer or signal for this call.
-            const known = verifier.cached?.(token);
-            if (known !== undefined) {
-              admit(known, metadata, nextMetadata);
-              return;
-            }
-            const controller = verifying = new AbortController();
-            const deadline = call.getDeadline();
-            const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-            if (Number.isFinite(deadlineMs)) {
-              deadlineTimer = setTimeout(
-                () => controller.abort(DEADLINE_PASSED),
-                Math.min(Math.max(0, deadlineMs - Date.now()), MAX_TIMER_MS),
-              );
-            }
-            verifier.verify(token, controller.signal).then((claims) => {
-              clearTimeout(deadlineTimer);
-              verifying = undefined;
-              if (!ended) admit(claims, metadata, nextMetadata);
-            }, (error: unknown) => {
-              if (error instanceof TokenError) reject(error.message, error.reason);
-              else reject("invalid bearer token", "invalid");
-            });
-          },
-          onCancel: end,
+    return {
+      onReceiveMetadata(metadata, nextMetadata) {
+        const values = metadata.get("authorization");
+        let token: string;
+        try {
+          if (values.length > 1) throw new TokenError("malformed");
+          token = parseBearer(values.length === 0 ? undefined : String(values[0]));
+        } catch (error) {
+          reject((error as TokenError).message, (error as TokenError).reason);
+          return;
+        }
+        // A token verified before: no promise, timer or signal for this call.
+        const known = verifier.cached?.(token);
+        if (known !== undefined) {
+          admit(known, metadata, nextMetadata);
+          return;
+        }
+        const controller = verifying = new AbortController();
+        const deadline = call.getDeadline();
+        const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+        if (Number.isFinite(deadlineMs)) {
+          deadlineTimer = setTimeout(
+            () => controller.abort(DEADLINE_PASSED),
+            Math.min(Math.max(0, deadlineMs - Date.now()), MAX_TIMER_MS),
+          );
+        }
+        verifier.verify(token, controller.signal).then((claims) => {
+          clearTimeout(deadlineTimer);
+          verifying = undefined;
+          if (!ended) admit(claims, metadata, nextMetadata);
+        }, (error: unknown) => {
+          if (error instanceof TokenError) reject(error.message, error.reason);
+          else reject("invalid bearer token", "invalid");
         });
       },
-      sendStatus(status, next) {
+      onCancel: end,
+      sendStatus() {
         end();
-        next(status);
       },
-    });
+    };
   };
 }

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
 import type { AuthzPolicy } from "../../auth/authz_policy.ts";
 import { createTokenVerifier, type TokenVerifierOptions } from "../../auth/jwt.ts";
@@ -17,11 +16,12 @@ import {
   MAX_CLOCK_TOLERANCE_SECONDS,
 } from "../../shared/defaults.ts";
 import { greeterLogger } from "../../shared/log.ts";
-import { createAuthInterceptor, DEFAULT_PUBLIC_SERVICES } from "./auth.ts";
-import { type CallStats, createLoggingInterceptor } from "./logging.ts";
+import { authStage as createAuthStage, DEFAULT_PUBLIC_SERVICES } from "./auth.ts";
+import { type CallStats, loggingStage } from "./logging.ts";
 import type { LogLimiter } from "./log_limiter.ts";
-import { createMetricsInterceptor } from "./metrics.ts";
-import { createTracingInterceptor } from "./tracing.ts";
+import { metricsStage } from "./metrics.ts";
+import { tracingStage } from "./tracing.ts";
+import { type CallStage, composeCallStages, type StagesInterceptor } from "./call_stage.ts";
 import { callContextOf } from "../call_context.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import {
@@ -122,15 +122,19 @@ export interface InterceptorChainOptions {
 }
 
 /**
- * Builds the ordered interceptor list for a grpc-js server (`new
- * grpc.Server({ interceptors })`), in the order of
- * {@linkcode INTERCEPTOR_ORDER}. Options are checked now, so a bad secret,
- * issuer or tolerance fails at start-up rather than on the first call.
+ * Builds the interceptor list for a grpc-js server (`new grpc.Server({
+ * interceptors })`): the stages asked for, in the order of
+ * {@linkcode INTERCEPTOR_ORDER}, run by one grpc-js interceptor (one layer
+ * per call instead of one per stage; see `call_stage.ts`), so the list holds
+ * one interceptor, or none when every stage is off; its `stages` names them.
+ * Options are checked now, so a bad secret, issuer or tolerance fails at
+ * start-up rather than on the first call. Interceptors of your own can go
+ * before or after it in the server's list.
  *
  * Handlers read what the chain established with `callContext(call)`.
  *
  * @param options which stages to include and how to set them up
- * @returns the interceptors, first outermost
+ * @returns the chain's interceptor, or none
  * @throws {Error} naming the option that is wrong
  *
  * @example Auth and logging on your own server
@@ -148,7 +152,7 @@ export interface InterceptorChainOptions {
  */
 export function createInterceptorChain(
   options: InterceptorChainOptions = {},
-): grpc.ServerInterceptor[] {
+): StagesInterceptor[] {
   const auth = options.auth ?? null;
   const logging = options.logging ?? {};
   const metrics = options.metrics ?? null;
@@ -157,9 +161,9 @@ export function createInterceptorChain(
       (options.tracing?.tracer === undefined && !tracingEnabled())
     ? false
     : options.tracing ?? {};
-  const stages: Record<InterceptorStage, grpc.ServerInterceptor | undefined> = {
-    metrics: metrics === null ? undefined : createMetricsInterceptor({ metrics }),
-    tracing: tracing === false ? undefined : createTracingInterceptor({
+  const stages: Record<InterceptorStage, CallStage | undefined> = {
+    metrics: metrics === null ? undefined : metricsStage({ metrics }),
+    tracing: tracing === false ? undefined : tracingStage({
       tracer: tracing.tracer ?? greeterTracer(),
       // Deno's own span for the request is the call's span, unless a tracer was given.
       adoptRuntimeSpan: tracing.tracer === undefined,
@@ -170,14 +174,18 @@ export function createInterceptorChain(
         context.spanId = spanId;
       },
     }),
-    logging: logging === false ? undefined : createLoggingInterceptor({
+    logging: logging === false ? undefined : loggingStage({
       logger: logging.logger ?? greeterLogger("server", "call"),
       stats: logging.stats,
       limiter: logging.limiter,
     }),
     auth: auth === null ? undefined : authStage(auth, options.now, metrics),
   };
-  return INTERCEPTOR_ORDER.flatMap((stage) => stages[stage] ?? []);
+  const present = INTERCEPTOR_ORDER.flatMap((name) => {
+    const stage = stages[name];
+    return stage === undefined ? [] : [[name, stage] as const];
+  });
+  return present.length === 0 ? [] : [composeCallStages(present)];
 }
 
 function authStage(
@@ -209,7 +217,7 @@ function authStage(
     clockToleranceSeconds: tolerance,
     now,
   });
-  return createAuthInterceptor({
+  return createAuthStage({
     verifier,
     publicServices,
     clockToleranceSeconds: tolerance,

@@ -10,6 +10,7 @@ import { REQUEST_ID_HEADER } from "../request_id.ts";
 import { compileLogTemplate } from "../../shared/log_template.ts";
 import { createLogLimiter, type LogLimiter } from "./log_limiter.ts";
 import { peerOf } from "./_peer.ts";
+import { type CallStage, composeCallStages } from "./call_stage.ts";
 
 /** Live counters the interceptor keeps, read by the shutdown summary. */
 export interface CallStats {
@@ -167,6 +168,22 @@ interface CallLayer {
 export function createLoggingInterceptor(
   options: LoggingInterceptorOptions,
 ): grpc.ServerInterceptor {
+  return composeCallStages([["logging", loggingStage(options)]]);
+}
+
+/**
+ * The logging stage (see `call_stage.ts`): what {@linkcode createLoggingInterceptor}
+ * does, for a chain of stages.
+ *
+ * @param options where lines go, the counters and the limiter
+ * @returns the stage
+ *
+ * @example
+ * ```ts
+ * const stage = loggingStage({ logger: greeterLogger("server", "call") });
+ * ```
+ */
+export function loggingStage(options: LoggingInterceptorOptions): CallStage {
   const { logger } = options;
   const stats = options.stats ?? { active: 0, total: 0 };
   const now = options.now ?? (() => performance.now());
@@ -232,38 +249,31 @@ export function createLoggingInterceptor(
       }
     };
 
-    return new grpc.ServerInterceptingCall(call, {
-      start(next) {
-        next({
-          onReceiveMetadata(received, nextMetadata) {
-            context = callContextOf(received);
-            nextMetadata(received);
-          },
-          onReceiveMessage(message, nextMessage) {
-            messagesIn++;
-            nextMessage(message);
-          },
-          onCancel() {
-            // Unless grpc-js sent a status itself (see sentStatus), the client
-            // cancelled or reset the stream, or the connection went away.
-            finish(grpc.status.CANCELLED, "transport", "ended before a status was sent");
-          },
-        });
+    return {
+      onReceiveMetadata(received, nextMetadata) {
+        context = callContextOf(received);
+        nextMetadata(received);
       },
-      sendMetadata(headers, next) {
+      onReceiveMessage() {
+        messagesIn++;
+      },
+      onCancel() {
+        // Unless grpc-js sent a status itself (see sentStatus), the client
+        // cancelled or reset the stream, or the connection went away.
+        finish(grpc.status.CANCELLED, "transport", "ended before a status was sent");
+      },
+      sendMetadata(headers) {
         headers.set(REQUEST_ID_HEADER, requestId());
-        next(headers);
       },
-      sendMessage(message, next) {
+      sendMessage() {
         messagesOut++;
-        next(message);
       },
-      sendStatus(status, next) {
+      sendStatus(status) {
         finish(status.code, "status", status.details ?? "");
         const trailers = status.metadata ?? new grpc.Metadata();
         trailers.set(REQUEST_ID_HEADER, requestId());
-        next({ ...status, metadata: trailers });
+        return { ...status, metadata: trailers };
       },
-    });
+    };
   };
 }

@@ -7,6 +7,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { ServerMetrics } from "../metrics.ts";
+import { type CallStage, composeCallStages } from "./call_stage.ts";
 
 /** Options for {@linkcode createMetricsInterceptor}. */
 export interface MetricsInterceptorOptions {
@@ -17,21 +18,24 @@ export interface MetricsInterceptorOptions {
 }
 
 /**
- * Builds the metrics interceptor. Place it outermost, so that it counts the
- * calls later interceptors refuse (auth) and times the whole call.
+ * The metrics stage (see `call_stage.ts`). Place it first, so that it counts
+ * the calls later stages refuse (auth) and times the whole call.
  *
  * Per call it looks up the method's record once (one `Map` lookup) and then
  * only adds to its fields: no labels are built or hashed in the hot path.
- * Calls that end without a status passing through the interceptors (client
+ * Calls that end without a status passing through the stages (client
  * cancellation, deadline, transport limits) count as `CANCELLED`.
+ *
+ * @example
+ * ```ts
+ * const interceptor = composeCallStages([["metrics", metricsStage({ metrics })]]);
+ * ```
  */
-export function createMetricsInterceptor(
-  options: MetricsInterceptorOptions,
-): grpc.ServerInterceptor {
+export function metricsStage(options: MetricsInterceptorOptions): CallStage {
   const { metrics } = options;
   const now = options.now ?? (() => performance.now());
 
-  return (method, call) => {
+  return (method) => {
     const series = metrics.forMethod(method);
     const started = now();
     let done = false;
@@ -42,26 +46,34 @@ export function createMetricsInterceptor(
       done = true;
       series.finish(code, (now() - started) / 1000);
     };
-    return new grpc.ServerInterceptingCall(call, {
-      start(next) {
-        next({
-          onReceiveMessage(message, nextMessage) {
-            series.messagesReceived++;
-            nextMessage(message);
-          },
-          onCancel() {
-            finish(grpc.status.CANCELLED);
-          },
-        });
+    return {
+      onReceiveMessage() {
+        series.messagesReceived++;
       },
-      sendMessage(message, next) {
+      onCancel() {
+        finish(grpc.status.CANCELLED);
+      },
+      sendMessage() {
         series.messagesSent++;
-        next(message);
       },
-      sendStatus(status, next) {
+      sendStatus(status) {
         finish(status.code);
-        next(status);
       },
-    });
+    };
   };
+}
+
+/**
+ * Builds the metrics interceptor: {@linkcode metricsStage} as a grpc-js
+ * interceptor of its own. Place it outermost.
+ *
+ * @example
+ * ```ts
+ * const server = new grpc.Server({ interceptors: [createMetricsInterceptor({ metrics })] });
+ * ```
+ */
+export function createMetricsInterceptor(
+  options: MetricsInterceptorOptions,
+): grpc.ServerInterceptor {
+  return composeCallStages([["metrics", metricsStage(options)]]);
 }

@@ -19,6 +19,7 @@ import {
 } from "../../shared/tracing.ts";
 import { http2StreamOf, peerOf } from "./_peer.ts";
 import { detachRuntimeSpan, runtimeSpanOf } from "./_runtime_span.ts";
+import { type CallStage, composeCallStages } from "./call_stage.ts";
 
 /** Options for {@linkcode createTracingInterceptor}. */
 export interface TracingInterceptorOptions {
@@ -101,6 +102,24 @@ function callerTrace(metadata: grpc.Metadata): { traceId: string; sampled: boole
 export function createTracingInterceptor(
   options: TracingInterceptorOptions,
 ): grpc.ServerInterceptor {
+  return composeCallStages([["tracing", tracingStage(options)]]);
+}
+
+/**
+ * The tracing stage (see `call_stage.ts`): what {@linkcode createTracingInterceptor}
+ * does, for a chain of stages.
+ *
+ * @param options where spans come from, and what to tell the rest of the server
+ * @returns the stage
+ *
+ * @example
+ * ```ts
+ * import { greeterTracer } from "../../shared/tracing.ts";
+ *
+ * const stage = tracingStage({ tracer: greeterTracer(), adoptRuntimeSpan: true });
+ * ```
+ */
+export function tracingStage(options: TracingInterceptorOptions): CallStage {
   const { tracer, onSpan, sampler } = options;
   const adopt = options.adoptRuntimeSpan ?? false;
   const methods = new Map<string, MethodSpanInfo>();
@@ -127,49 +146,44 @@ export function createTracingInterceptor(
       span.end();
       span = undefined;
     };
-    return new grpc.ServerInterceptingCall(call, {
-      start(next) {
-        next({
-          onReceiveMetadata(metadata, nextMetadata) {
-            const info = methodInfo(method.path);
-            const caller = callerTrace(metadata);
-            let runtime = runtimeSpanOf(stream);
-            // Deno parents its span through its own propagators (`OTEL_PROPAGATORS`); one
-            // that missed the caller's traceparent is left to Deno, and the call gets its own.
-            if (
-              runtime !== undefined && caller !== undefined &&
-              runtime.spanContext().traceId !== caller.traceId
-            ) {
-              runtime = undefined;
-            }
-            const started: CallSpan = runtime ?? tracer.startSpan(info.name, {
-              kind: SpanKind.SERVER,
-              attributes: { ...info.attributes, ...peerAttributes(peer) },
-            }, extractTraceContext(metadata));
-            const { traceId, spanId } = started.spanContext();
-            if (sampler === undefined || sampler(traceId, caller?.sampled)) {
-              span = started;
-              if (runtime !== undefined) {
-                runtime.updateName(info.name);
-                runtime.setAttributes(info.attributes);
-                runtime.setAttributes(peerAttributes(peer));
-                integer = BigInt;
-              }
-            } else if (runtime !== undefined) {
-              detachRuntimeSpan(stream);
-            }
-            onSpan?.(metadata, traceId, spanId);
-            nextMetadata(metadata);
-          },
-          onCancel() {
-            finish(grpc.status.CANCELLED, "ended before a status was sent");
-          },
-        });
+    return {
+      onReceiveMetadata(metadata, nextMetadata) {
+        const info = methodInfo(method.path);
+        const caller = callerTrace(metadata);
+        let runtime = runtimeSpanOf(stream);
+        // Deno parents its span through its own propagators (`OTEL_PROPAGATORS`); one
+        // that missed the caller's traceparent is left to Deno, and the call gets its own.
+        if (
+          runtime !== undefined && caller !== undefined &&
+          runtime.spanContext().traceId !== caller.traceId
+        ) {
+          runtime = undefined;
+        }
+        const started: CallSpan = runtime ?? tracer.startSpan(info.name, {
+          kind: SpanKind.SERVER,
+          attributes: { ...info.attributes, ...peerAttributes(peer) },
+        }, extractTraceContext(metadata));
+        const { traceId, spanId } = started.spanContext();
+        if (sampler === undefined || sampler(traceId, caller?.sampled)) {
+          span = started;
+          if (runtime !== undefined) {
+            runtime.updateName(info.name);
+            runtime.setAttributes(info.attributes);
+            runtime.setAttributes(peerAttributes(peer));
+            integer = BigInt;
+          }
+        } else if (runtime !== undefined) {
+          detachRuntimeSpan(stream);
+        }
+        onSpan?.(metadata, traceId, spanId);
+        nextMetadata(metadata);
       },
-      sendStatus(status, next) {
+      onCancel() {
+        finish(grpc.status.CANCELLED, "ended before a status was sent");
+      },
+      sendStatus(status) {
         finish(status.code, status.details);
-        next(status);
       },
-    });
+    };
   };
 }
