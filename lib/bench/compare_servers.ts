@@ -45,6 +45,7 @@ export interface Variant {
   spec: Pick<
     BenchServerSpec,
     | "variant"
+    | "chain"
     | "cacheSize"
     | "logLevel"
     | "logFile"

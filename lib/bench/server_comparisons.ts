@@ -33,6 +33,29 @@ export const OVERHEAD_COMPARISON: ServerComparison = {
   ],
 };
 
+/**
+ * What each part of the full stack costs per call: the bare server, then the
+ * bare server with the server's whole interceptor chain (metrics, call
+ * logging at info into /dev/null, JWT auth with the token cache, the request
+ * id sent back in headers and trailers), then the same chain with one part
+ * left out at a time. A part's cost is the whole chain's ratio less the ratio
+ * without it.
+ */
+export const BREAKDOWN_COMPARISON: ServerComparison = {
+  summary: "the interceptor chain, whole and less one part at a time, against bare",
+  variants: [
+    { name: "bare", spec: { variant: "bare" } },
+    { name: "chain", spec: { variant: "chain", logLevel: "info" } },
+    {
+      name: "no-echo",
+      spec: { variant: "chain", logLevel: "info", chain: { echoRequestId: false } },
+    },
+    { name: "log-error", spec: { variant: "chain", logLevel: "error" } },
+    { name: "no-metrics", spec: { variant: "chain", logLevel: "info", chain: { metrics: false } } },
+    { name: "no-auth", spec: { variant: "chain", logLevel: "info", chain: { auth: false } } },
+  ],
+};
+
 /** Least acceptable full / bare calls/s in {@linkcode OVERHEAD_COMPARISON}. */
 export const OVERHEAD_MIN_RATIO = 0.85;
 

@@ -16,6 +16,8 @@
  *   tracing is off (no tracer provider is registered);
  * - `bare`: `startBareGreeterServer`, TLS and no interceptors;
  * - `auth-only`, `logging-only`: the bare server with just that interceptor;
+ * - `chain`: the bare server with the server's interceptor chain, parts of
+ *   it turned off as `chain` says (what each part costs);
  * - `node-bare`: not served here: `spawnBenchServer` runs `node_bare_server.mjs`
  *   (the bare server's contract and settings on Node.js) with the same protocol;
  * - `full` with `metrics: false` leaves the metrics stage out, and with
@@ -32,6 +34,7 @@ import process from "node:process";
 import { createTokenVerifier } from "../auth/jwt.ts";
 import { createAuthInterceptor } from "../server/interceptors/auth.ts";
 import { createLoggingInterceptor } from "../server/interceptors/logging.ts";
+import { createInterceptorChain } from "../server/interceptors/interceptor_chain.ts";
 import { startGreeterServer } from "../server/greeter_server.ts";
 import { createServerMetrics } from "../server/metrics.ts";
 import { greeterLogger, setupLogging } from "../shared/log.ts";
@@ -46,7 +49,7 @@ export interface BenchServerSpec {
    * Full stack, the bare baseline, or the bare server plus one of the two
    * interceptors (to see what each costs).
    */
-  variant: "full" | "bare" | "auth-only" | "logging-only" | "node-bare";
+  variant: "full" | "bare" | "auth-only" | "logging-only" | "chain" | "node-bare";
   /** Server certificate (PEM). */
   cert: string;
   /** Server key (PEM). */
@@ -64,6 +67,13 @@ export interface BenchServerSpec {
    * loaded as `GREETER_JWT_PUBLIC_KEY_FILE` would be.
    */
   publicJwks?: string;
+  /**
+   * The `chain` variant's stages: the bare server with the server's whole
+   * interceptor chain (`createInterceptorChain`: metrics, call logging, JWT
+   * auth; tracing off), less the parts turned off here, to see what each part
+   * costs. @default every part on
+   */
+  chain?: { metrics?: boolean; auth?: boolean; echoRequestId?: boolean };
   /** Lowest log level written. @default "info" */
   logLevel?: "info" | "error";
   /** Where log lines go. @default "/dev/null" */
@@ -159,7 +169,18 @@ async function startVariant(spec: BenchServerSpec): Promise<StartedVariant> {
   }
   if (spec.variant === "node-bare") throw new Error("node-bare runs on Node.js (spawnBenchServer)");
   const interceptors: grpc.ServerInterceptor[] = [];
-  if (spec.variant === "auth-only") {
+  if (spec.variant === "chain") {
+    const parts = spec.chain ?? {};
+    interceptors.push(...createInterceptorChain({
+      metrics: parts.metrics === false ? null : createServerMetrics(),
+      logging: {
+        logger: greeterLogger("server", "call"),
+        echoRequestId: parts.echoRequestId,
+      },
+      tracing: false,
+      auth: parts.auth === false ? null : auth,
+    }));
+  } else if (spec.variant === "auth-only") {
     interceptors.push(createAuthInterceptor({ verifier: createTokenVerifier(auth) }));
   } else if (spec.variant === "logging-only") {
     interceptors.push(createLoggingInterceptor({ logger: greeterLogger("server", "call") }));

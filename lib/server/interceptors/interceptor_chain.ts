@@ -76,6 +76,13 @@ export interface ChainLoggingOptions {
   stats?: CallStats;
   /** Bounds the lines of failed calls; pass one to flush it at shutdown. @default one per chain */
   limiter?: LogLimiter;
+  /**
+   * Send each call's request id back in the response headers and trailers
+   * (`x-request-id`). `false` still makes and logs the ids but keeps them
+   * from callers, and saves the two extra header fields per call (see
+   * BENCHMARKS.md for what they cost). @default true
+   */
+  echoRequestId?: boolean;
 }
 
 /** Options of the tracing stage. */
@@ -178,6 +185,7 @@ export function createInterceptorChain(
       logger: logging.logger ?? greeterLogger("server", "call"),
       stats: logging.stats,
       limiter: logging.limiter,
+      echoRequestId: logging.echoRequestId,
     }),
     auth: auth === null ? undefined : authStage(auth, options.now, metrics),
   };

@@ -39,6 +39,11 @@ export interface LoggingInterceptorOptions {
    * writing its summaries to `logger`
    */
   limiter?: LogLimiter;
+  /**
+   * Send each call's request id back in the response headers and trailers
+   * ({@linkcode REQUEST_ID_HEADER}). @default true
+   */
+  echoRequestId?: boolean;
 }
 
 /** Response header and trailer carrying the call's request id (re-exported from `request_id.ts`). */
@@ -188,6 +193,7 @@ export function loggingStage(options: LoggingInterceptorOptions): CallStage {
   const stats = options.stats ?? { active: 0, total: 0 };
   const now = options.now ?? (() => performance.now());
   const limiter = options.limiter ?? createCallLogLimiter(logger);
+  const echo = options.echoRequestId ?? true;
 
   return (method, call) => {
     const started = now();
@@ -263,13 +269,14 @@ export function loggingStage(options: LoggingInterceptorOptions): CallStage {
         finish(grpc.status.CANCELLED, "transport", "ended before a status was sent");
       },
       sendMetadata(headers) {
-        headers.set(REQUEST_ID_HEADER, requestId());
+        if (echo) headers.set(REQUEST_ID_HEADER, requestId());
       },
       sendMessage() {
         messagesOut++;
       },
       sendStatus(status) {
         finish(status.code, "status", status.details ?? "");
+        if (!echo) return;
         const trailers = status.metadata ?? new grpc.Metadata();
         trailers.set(REQUEST_ID_HEADER, requestId());
         return { ...status, metadata: trailers };

@@ -210,3 +210,26 @@ Deno.test("interceptor chain passes its one clock tolerance to token verificatio
     );
   }
 });
+
+Deno.test("interceptor chain sends the request id back unless told not to, and logs it either way", async (t) => {
+  const cases = [
+    { name: "by default", echoRequestId: undefined, sent: true },
+    { name: "with echoRequestId: false", echoRequestId: false, sent: false },
+  ];
+  for (const { name, echoRequestId, sent } of cases) {
+    await t.step(`${name} the id is ${sent ? "" : "not "}in the headers and trailers`, async () => {
+      await using logs = await recordLogs();
+      await using chain = await startChainServer({ logging: { echoRequestId } });
+      const result = await callKind(chain.client, "unary", ["a"]);
+      assert.equal(result.code, grpc.status.OK, result.details);
+      const [, requestId] = result.messages[0].split("|");
+      assert.match(requestId, /^[0-9a-f-]{36}$/);
+      assert.deepEqual(result.headers?.get(REQUEST_ID_HEADER), sent ? [requestId] : []);
+      assert.deepEqual(result.trailers?.get(REQUEST_ID_HEADER), sent ? [requestId] : []);
+      assert.ok(
+        logs.records.some((r) => renderMessage(r).includes(`id=${requestId} `)),
+        "the call's log line carries the id",
+      );
+    });
+  }
+});
