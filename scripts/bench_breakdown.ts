@@ -11,15 +11,7 @@
 import { runEntry } from "../lib/cli/config_error.ts";
 import { compareServers } from "../lib/bench/compare_servers.ts";
 import { COMPARE_SETTINGS, scriptOptions, scriptUsage } from "../lib/bench/script_settings.ts";
-import { BREAKDOWN_COMPARISON } from "../lib/bench/server_comparisons.ts";
-
-/** Which variant leaves out which part. */
-const PARTS: Record<string, string> = {
-  "no-echo": "request id sent back in headers and trailers",
-  "log-error": "call line at info",
-  "no-metrics": "metrics",
-  "no-auth": "JWT auth (cached token)",
-};
+import { BREAKDOWN_COMPARISON, BREAKDOWN_PARTS } from "../lib/bench/server_comparisons.ts";
 
 if (import.meta.main) {
   Deno.exitCode = await runEntry(async () => {
@@ -28,7 +20,7 @@ if (import.meta.main) {
     const result = await compareServers({ ...options, variants: BREAKDOWN_COMPARISON.variants });
     const whole = result.medianCpuRatio.chain;
     console.log(`whole chain / bare server CPU per call: x${whole.toFixed(3)}`);
-    for (const [variant, part] of Object.entries(PARTS)) {
+    for (const [variant, part] of Object.entries(BREAKDOWN_PARTS)) {
       const share = whole - result.medianCpuRatio[variant];
       console.log(`  ${part}: ${(share * 100).toFixed(1)} % of bare's CPU per call`);
     }

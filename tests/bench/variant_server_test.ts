@@ -45,7 +45,7 @@ async function spec(variant: BenchServerSpec["variant"]): Promise<string> {
   );
 }
 
-for (const variant of ["full", "bare", "auth-only", "logging-only"] as const) {
+for (const variant of ["full", "bare", "auth-only", "logging-only", "chain"] as const) {
   Deno.test(`variant server answers the ${variant} spec with its port, then a stats line per command`, async () => {
     const { code, lines } = await converse([await spec(variant), "stats", "gc", "quit"]);
     assert.equal(code, 0);
