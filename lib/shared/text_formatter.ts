@@ -86,9 +86,20 @@ export function createTextFormatter(): TextFormatter {
   // Date and time up to the second of the last line: most lines share it.
   let second = NaN;
   let secondText = "";
-  // The last category rendered: a busy server logs mostly one.
+  // What follows the timestamp up to the message (` [INF] greeter·server·call: `)
+  // for the last category and level: a busy server logs mostly one of each.
   let lastCategory: readonly string[] | undefined;
-  let categoryText = "";
+  let lastLevel: LogLevel | undefined;
+  let headText = "";
+  // The string parts of the last message, by index, and how each was
+  // written: a message from the same template has the same literal text and
+  // often the same values (method, status), which then need no second look
+  // for control characters.
+  const seen: unknown[] = [];
+  const written: string[] = [];
+  // The timestamp of the last line: several lines share a millisecond.
+  let lastMs = NaN;
+  let lastMsText = "";
 
   const timestamp = (ms: number): string => {
     const s = Math.floor(ms / 1000);
@@ -114,14 +125,22 @@ export function createTextFormatter(): TextFormatter {
       const part = parts[i];
       if (i % 2 === 0) {
         if (typeof part !== "string") return fallback(record);
-        message += UNSAFE_IN_TEXT.test(part) ? sanitizeControlSequences(part) : part;
+        if (seen[i] !== part) {
+          seen[i] = part;
+          written[i] = UNSAFE_IN_TEXT.test(part) ? sanitizeControlSequences(part) : part;
+        }
+        message += written[i];
         continue;
       }
       switch (typeof part) {
         case "string":
-          message += UNSAFE_IN_VALUE.test(part)
-            ? sanitizeControlSequences(part, { sgr: "escape", newlines: "escape" })
-            : part;
+          if (seen[i] !== part) {
+            seen[i] = part;
+            written[i] = UNSAFE_IN_VALUE.test(part)
+              ? sanitizeControlSequences(part, { sgr: "escape", newlines: "escape" })
+              : part;
+          }
+          message += written[i];
           break;
         case "number":
           message += Object.is(part, -0) ? "-0" : String(part);
@@ -135,11 +154,17 @@ export function createTextFormatter(): TextFormatter {
           message += "null";
       }
     }
-    if (record.category !== lastCategory) {
+    if (record.category !== lastCategory || record.level !== lastLevel) {
       lastCategory = record.category;
-      categoryText = record.category.map((c) => sanitizeControlSequences(c, { sgr: "escape" }))
-        .join("·");
+      lastLevel = record.level;
+      headText = ` [${LEVELS[record.level]}] ${
+        record.category.map((c) => sanitizeControlSequences(c, { sgr: "escape" })).join("·")
+      }: `;
     }
-    return `${timestamp(record.timestamp)} [${LEVELS[record.level]}] ${categoryText}: ${message}\n`;
+    if (record.timestamp !== lastMs) {
+      lastMs = record.timestamp;
+      lastMsText = timestamp(lastMs);
+    }
+    return `${lastMsText}${headText}${message}\n`;
   };
 }

@@ -141,3 +141,26 @@ Deno.test("text formatter writes logtape's line for a long call line", () => {
   ]);
   assert.equal(createTextFormatter()(r), logtape(r));
 });
+
+Deno.test("text formatter writes logtape's line for each of a mixed run of records through one formatter", () => {
+  // One formatter keeps the last category, level, timestamp and message parts;
+  // a run that changes each of them now and then must still match record by record.
+  const format = createTextFormatter();
+  const texts = ["", " in ", "a\nb", "\x1b[31mred", "id=", "x\u0085y"];
+  const values = [...VALUES.map(([, value]) => value), "a\nb", "a\nb", "same", "same"];
+  const categories = [["greeter", "server", "call"], ["greeter", "server"], ["a\x1b[31mb"]];
+  const levels: LogLevel[] = ["info", "warning", "error"];
+  let seed = 7;
+  const pick = <T>(from: readonly T[]): T => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return from[(seed >>> 8) % from.length];
+  };
+  let timestamp = Date.UTC(2026, 10, 29, 16, 5, 9, 998);
+  for (let n = 0; n < 2000; n++) {
+    const message: unknown[] = [pick(texts)];
+    for (let i = pick([0, 1, 2, 3]); i > 0; i--) message.push(pick(values), pick(texts));
+    timestamp += pick([0, 0, 1, 7, -3]);
+    const r = record(message, { category: pick(categories), level: pick(levels), timestamp });
+    assert.equal(format(r), logtape(r), `record ${n}: ${Deno.inspect(message)}`);
+  }
+});
