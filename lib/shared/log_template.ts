@@ -7,13 +7,15 @@
  * a call line's cost in the server (see BENCHMARKS.md). A
  * {@linkcode LogTemplate} splits the template when it is built and emits a
  * finished record through `logger.emit`, which the same filters and sinks
- * receive. The record equals the one `logger.info` would build (same message
+ * receive; once the sinks a (logger, level) reaches are known and are this
+ * project's batching sinks, straight to them (`_log_routes.ts`). The record equals the one `logger.info` would build (same message
  * parts, properties, category and level), so every formatter writes the same
  * line; `tests/shared/log_template_test.ts` proves it against logtape.
  *
  * @module
  */
 import type { Logger, LogLevel, LogRecord } from "@logtape/logtape";
+import { emitAndLearn, isEnabledAndLearn, routeOf } from "./_log_routes.ts";
 
 /** A template split into literal text and property names, ready to emit. */
 export interface LogTemplate<P extends Record<string, unknown>> {
@@ -86,7 +88,9 @@ export function compileLogTemplate<P extends Record<string, unknown>>(
     template,
     message,
     emit(logger, level, properties) {
-      if (!logger.isEnabledFor(level)) return;
+      // Records go straight to their sinks once the route is known (`_log_routes.ts`).
+      const route = routeOf(logger, level);
+      if (route === undefined ? !isEnabledAndLearn(logger, level) : route.length === 0) return;
       const record: LogRecord = {
         category: logger.category,
         level,
@@ -95,7 +99,8 @@ export function compileLogTemplate<P extends Record<string, unknown>>(
         timestamp: Date.now(),
         properties,
       };
-      logger.emit(record);
+      if (route === undefined) emitAndLearn(logger, level, record);
+      else for (const sink of route) sink(record);
     },
   };
 }

@@ -1,10 +1,12 @@
 /**
  * A compiled template emits the record logtape's own `logger.info` builds
  * (message parts, properties, category, level), so every formatter writes
- * the same line from it.
+ * the same line from it, whether it goes through logtape's dispatch or
+ * straight to the batching sink.
  */
-import { configure, getLogger, type LogRecord, reset } from "@logtape/logtape";
+import { configure, getLogger, type Logger, type LogRecord, reset } from "@logtape/logtape";
 import assert from "node:assert/strict";
+import { createBatchingSink, greeterLogger, setupLogging } from "../../lib/shared/log.ts";
 import { compileLogTemplate } from "../../lib/shared/log_template.ts";
 
 /** Routes the `test` category into an array for the duration of `fn`. */
@@ -102,3 +104,109 @@ for (const template of ["{{literal}}", "{*}", "{user.name}", "{ spaced }", "a } 
     assert.throws(() => compileLogTemplate(template), TypeError);
   });
 }
+
+/** A text stream that keeps what it is given, for `setupLogging`. */
+function recordingStream() {
+  const chunks: string[] = [];
+  const decoder = new TextDecoder();
+  const stream = new WritableStream<Uint8Array>({
+    write(chunk) {
+      chunks.push(decoder.decode(chunk));
+    },
+  });
+  return { stream, text: () => chunks.join("") };
+}
+
+const lines = (text: string) => text.split("\n").filter((l) => l !== "");
+/** The lines of `text`, each without its timestamp (text lines: its first 28 characters). */
+const untimed = (text: string) =>
+  lines(text).map((l) =>
+    l.startsWith("{") ? JSON.stringify({ ...JSON.parse(l), "@timestamp": 0 }) : l.slice(28)
+  );
+
+const CALL = compileLogTemplate<{ method: string; n: number }>("call {method} n={n}");
+
+Deno.test("a compiled template writes through setupLogging's sink what logger.info writes, every time", async () => {
+  // After the first record the template goes straight to the batching sink
+  // (lib/shared/_log_routes.ts); the lines must not change.
+  for (const format of ["text", "json"] as const) {
+    const ours = recordingStream();
+    {
+      await using _logging = await setupLogging({ stream: ours.stream, format });
+      for (let n = 0; n < 5; n++) CALL.emit(greeterLogger("t"), "info", { method: "/x/Y", n });
+      CALL.emit(greeterLogger("t"), "debug", { method: "/x/Y", n: 99 }); // below the level
+    }
+    const theirs = recordingStream();
+    {
+      await using _logging = await setupLogging({ stream: theirs.stream, format });
+      for (let n = 0; n < 5; n++) greeterLogger("t").info(CALL.template, { method: "/x/Y", n });
+    }
+    assert.equal(lines(ours.text()).length, 5, format);
+    assert.deepEqual(untimed(ours.text()), untimed(theirs.text()), format);
+  }
+});
+
+Deno.test("a compiled template follows a new configuration: its level and its stream", async () => {
+  const first = recordingStream();
+  {
+    await using _logging = await setupLogging({ stream: first.stream, level: "info" });
+    CALL.emit(greeterLogger("t"), "info", { method: "/a", n: 1 });
+    CALL.emit(greeterLogger("t"), "info", { method: "/a", n: 2 });
+  }
+  const second = recordingStream();
+  {
+    await using _logging = await setupLogging({ stream: second.stream, level: "error" });
+    CALL.emit(greeterLogger("t"), "info", { method: "/b", n: 3 }); // now below the level
+    CALL.emit(greeterLogger("t"), "error", { method: "/b", n: 4 });
+  }
+  const third = recordingStream();
+  {
+    await using _logging = await setupLogging({ stream: third.stream, level: "debug" });
+    CALL.emit(greeterLogger("t"), "info", { method: "/c", n: 5 });
+  }
+  assert.deepEqual(untimed(first.text()), [
+    "[INF] greeter·t: call /a n=1",
+    "[INF] greeter·t: call /a n=2",
+  ]);
+  assert.deepEqual(untimed(second.text()), ["[ERR] greeter·t: call /b n=4"]);
+  assert.deepEqual(untimed(third.text()), ["[INF] greeter·t: call /c n=5"]);
+});
+
+Deno.test("a compiled template goes through logtape's dispatch when a sink, a filter or a logger needs it", async (t) => {
+  const emitTwice = (logger: Logger) => {
+    CALL.emit(logger, "info", { method: "/x", n: 1 });
+    CALL.emit(logger, "info", { method: "/x", n: 2 });
+  };
+  await t.step("a sink that is not a batching sink gets every record", async () => {
+    const records = await withRecords(() => emitTwice(getLogger(["test"])));
+    assert.deepEqual(records.map((r) => r.properties.n), [1, 2]);
+  });
+  await t.step("a filter sees every record", async () => {
+    const { stream, text } = recordingStream();
+    const sink = createBatchingSink(stream, (r) => `${r.properties.n}\n`, { flushIntervalMs: 0 });
+    await configure({
+      reset: true,
+      sinks: { batch: sink },
+      filters: { odd: (r) => (r.properties.n as number) % 2 === 1 },
+      loggers: [
+        { category: ["test"], lowestLevel: "info", sinks: ["batch"], filters: ["odd"] },
+        { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+      ],
+    });
+    try {
+      for (let n = 1; n <= 4; n++) CALL.emit(getLogger(["test"]), "info", { method: "/x", n });
+    } finally {
+      await reset();
+    }
+    assert.equal(text(), "1\n3\n");
+  });
+  await t.step("a logger with properties of its own adds them to every record", async () => {
+    const { stream, text } = recordingStream();
+    {
+      await using _logging = await setupLogging({ stream, format: "json" });
+      emitTwice(greeterLogger("t").with({ zone: "z1" }));
+    }
+    const records = lines(text()).map((l) => JSON.parse(l));
+    assert.deepEqual(records.map((r) => [r.n, r.zone]), [[1, "z1"], [2, "z1"]]);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * The batching sink's queue hands out exactly the UTF-8 of the lines it
+ * kept, in order, whatever it dropped and however far its buffer grew.
+ */
+import assert from "node:assert/strict";
+import { EncodedLines } from "../../lib/shared/_encoded_lines.ts";
+
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+Deno.test("encoded lines hand out the UTF-8 of the queued lines, in order", () => {
+  const lines = new EncodedLines();
+  const texts = ["a\n", "2026 [INF] greeter·server·call: ok\n", "Grüße, 世界 🙂\n", "\n"];
+  for (const text of texts) lines.push(text);
+  assert.equal(lines.length, 4);
+  const batch = lines.take();
+  assert.deepEqual(batch, new TextEncoder().encode(texts.join("")));
+  assert.equal(lines.length, 0);
+  assert.equal(lines.take().length, 0, "an empty queue hands out no bytes");
+});
+
+Deno.test("encoded lines drop the oldest line first", () => {
+  const lines = new EncodedLines();
+  for (const text of ["1\n", "2·\n", "3\n"]) lines.push(text);
+  lines.dropOldest();
+  assert.equal(lines.length, 2);
+  assert.equal(decode(lines.take()), "2·\n3\n");
+  lines.dropOldest(); // nothing queued: nothing happens
+  assert.equal(lines.length, 0);
+});
+
+Deno.test("encoded lines keep a batch handed out unchanged while the next one fills", () => {
+  const lines = new EncodedLines();
+  lines.push("first\n");
+  const first = lines.take();
+  lines.push("second\n");
+  lines.push("third\n");
+  assert.equal(decode(first), "first\n");
+  assert.equal(decode(lines.take()), "second\nthird\n");
+});
+
+Deno.test("encoded lines match a plain queue through growth, long lines and many drops", () => {
+  // A bounded queue like the sink's: push, drop the oldest past the bound,
+  // take now and then; the bytes must equal those of a plain array of strings.
+  const lines = new EncodedLines();
+  let model: string[] = [];
+  const bound = 1500;
+  let seed = 11;
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  for (let i = 0; i < 40_000; i++) {
+    const long = next(500) === 0 ? "x·".repeat(50_000 + next(100_000)) : "";
+    const text = `${i} ${"é".repeat(next(40))}${long} 🙂\n`;
+    if (lines.length >= bound) {
+      lines.dropOldest();
+      model.shift();
+    }
+    lines.push(text);
+    model.push(text);
+    assert.equal(lines.length, model.length);
+    if (next(4000) === 0 || i === 39_999) {
+      assert.equal(decode(lines.take()), model.join(""), `batch taken at line ${i}`);
+      model = [];
+    }
+  }
+});
