@@ -43,6 +43,7 @@ Deno.test("encoded lines match a plain queue through growth, long lines and many
   // take now and then; the bytes must equal those of a plain array of strings.
   const lines = new EncodedLines();
   let model: string[] = [];
+  const taken: [Uint8Array, string][] = [];
   const bound = 1500;
   let seed = 11;
   const next = (n: number) => {
@@ -60,8 +61,27 @@ Deno.test("encoded lines match a plain queue through growth, long lines and many
     model.push(text);
     assert.equal(lines.length, model.length);
     if (next(4000) === 0 || i === 39_999) {
-      assert.equal(decode(lines.take()), model.join(""), `batch taken at line ${i}`);
+      const batch = lines.take();
+      assert.equal(decode(batch), model.join(""), `batch taken at line ${i}`);
+      taken.push([batch, model.join("")]);
       model = [];
     }
   }
+  // A stream may keep its chunks: later batches never wrote over earlier ones.
+  for (const [batch, text] of taken) assert.equal(decode(batch), text);
+});
+
+Deno.test("encoded lines leave every batch handed out as it was, across slabs", () => {
+  const lines = new EncodedLines();
+  const taken: [Uint8Array, string][] = [];
+  for (let batch = 0; batch < 400; batch++) {
+    let text = "";
+    for (let i = 0; i < 50; i++) {
+      const line = `${batch}/${i} [INF] greeter·server·call: ${"x".repeat(i * 3)}\n`;
+      lines.push(line);
+      text += line;
+    }
+    taken.push([lines.take(), text]);
+  }
+  for (const [bytes, text] of taken) assert.equal(decode(bytes), text);
 });
