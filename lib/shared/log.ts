@@ -5,15 +5,16 @@
  *
  * Three things keep a line per call cheap (measured with
  * `scripts/bench_logging.ts`; see BENCHMARKS.md):
- * - the sink ({@linkcode createBatchingSink}) only queues a record in the
- *   hot path and writes the lines of up to 10 ms with one `write`, where
- *   logtape's own non-blocking stream sink makes one asynchronous write per
- *   line;
+ * - the sink ({@linkcode createBatchingSink}) only formats and encodes a
+ *   record in the hot path and writes the lines of up to 10 ms with one
+ *   `write`, where logtape's own non-blocking stream sink makes one
+ *   asynchronous write per line;
  * - the text formatter ({@linkcode createTextFormatter}) writes logtape's
  *   text line byte for byte, rendering numbers, booleans and strings directly
  *   instead of through `Deno.inspect`;
  * - hot paths emit records from templates parsed once
- *   (`lib/shared/log_template.ts`).
+ *   (`lib/shared/log_template.ts`), straight to the sink once their route is
+ *   known (`lib/shared/_log_routes.ts`).
  *
  * @module
  */
