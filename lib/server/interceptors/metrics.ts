@@ -6,8 +6,13 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import type { ServerMetrics } from "../metrics.ts";
-import { type CallStage, composeCallStages } from "./call_stage.ts";
+import type { MethodSeries, ServerMetrics } from "../metrics.ts";
+import {
+  type CallHooks,
+  type CallStage,
+  type CallStatus,
+  composeCallStages,
+} from "./call_stage.ts";
 
 /** Options for {@linkcode createMetricsInterceptor}. */
 export interface MetricsInterceptorOptions {
@@ -34,33 +39,41 @@ export interface MetricsInterceptorOptions {
 export function metricsStage(options: MetricsInterceptorOptions): CallStage {
   const { metrics } = options;
   const now = options.now ?? (() => performance.now());
+  return (method) => new MetricsHooks(metrics.forMethod(method), now);
+}
 
-  return (method) => {
-    const series = metrics.forMethod(method);
-    const started = now();
-    let done = false;
+/** One call's metrics: its method's record and when it started (one object per call, no closures). */
+class MetricsHooks implements CallHooks {
+  readonly started: number;
+  done = false;
+
+  constructor(readonly series: MethodSeries, readonly now: () => number) {
+    this.started = now();
     series.started++;
     series.inFlight++;
-    const finish = (code: grpc.status) => {
-      if (done) return;
-      done = true;
-      series.finish(code, (now() - started) / 1000);
-    };
-    return {
-      onReceiveMessage() {
-        series.messagesReceived++;
-      },
-      onCancel() {
-        finish(grpc.status.CANCELLED);
-      },
-      sendMessage() {
-        series.messagesSent++;
-      },
-      sendStatus(status) {
-        finish(status.code);
-      },
-    };
-  };
+  }
+
+  finish(code: grpc.status): void {
+    if (this.done) return;
+    this.done = true;
+    this.series.finish(code, (this.now() - this.started) / 1000);
+  }
+
+  onReceiveMessage(): void {
+    this.series.messagesReceived++;
+  }
+
+  onCancel(): void {
+    this.finish(grpc.status.CANCELLED);
+  }
+
+  sendMessage(): void {
+    this.series.messagesSent++;
+  }
+
+  sendStatus(status: CallStatus): void {
+    this.finish(status.code);
+  }
 }
 
 /**
