@@ -103,3 +103,45 @@ export function createTestClient(
   client[Symbol.dispose] = () => client.close();
   return client;
 }
+
+/** A plain grpc-js server (not the Greeter server) and a client for it; dispose to stop both. */
+export interface PlainServer extends AsyncDisposable {
+  /** The bound port on 127.0.0.1. */
+  readonly port: number;
+  /** The test CA, for more clients. */
+  readonly caCert: string;
+  /** A client of the Greeter service on it. */
+  readonly client: TestClient;
+}
+
+/**
+ * A user's own grpc-js server over TLS on port 0, serving the Greeter service
+ * with `handlers` behind `interceptors`: what a library user builds around the
+ * interceptor chain.
+ */
+export async function startPlainServer(
+  interceptors: grpc.ServerInterceptor[],
+  handlers: grpc.UntypedServiceImplementation,
+): Promise<PlainServer> {
+  const { createServerCredentials } = await import("../../lib/server/credentials.ts");
+  const pki = await testPki();
+  const server = new grpc.Server({ interceptors });
+  server.addService(loadGreeterProto().helloworld.Greeter.service, handlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(
+      "127.0.0.1:0",
+      createServerCredentials({ cert: pki.serverCert, key: pki.serverKey }),
+      (error, bound) => error ? reject(error) : resolve(bound),
+    )
+  );
+  const client = createTestClient(port, pki.caCert);
+  return {
+    port,
+    caCert: pki.caCert,
+    client,
+    async [Symbol.asyncDispose]() {
+      client.close();
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    },
+  };
+}

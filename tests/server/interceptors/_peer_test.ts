@@ -5,12 +5,10 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
-import { createServerCredentials } from "../../../lib/server/credentials.ts";
 import { peerOf } from "../../../lib/server/interceptors/_peer.ts";
-import { type GreeterHandlers, loadGreeterProto } from "../../../lib/shared/proto.ts";
+import type { GreeterHandlers } from "../../../lib/shared/proto.ts";
 import { unary } from "../../_helpers/calls.ts";
-import { testPki } from "../../_helpers/pki.ts";
-import { createTestClient } from "../../_helpers/test_server.ts";
+import { createTestClient, startPlainServer } from "../../_helpers/test_server.ts";
 
 const handlers: GreeterHandlers = {
   SayHello(call, callback) {
@@ -33,26 +31,14 @@ Deno.test("peerOf gives what getPeer gives, for the outermost and an inner inter
     seen.push({ layer, cached: peerOf(call), direct: call.getPeer() });
     return new grpc.ServerInterceptingCall(call);
   };
-  const pki = await testPki();
-  const server = new grpc.Server({ interceptors: [recorder("outer"), recorder("inner")] });
-  server.addService(loadGreeterProto().helloworld.Greeter.service, handlers);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      createServerCredentials({ cert: pki.serverCert, key: pki.serverKey }),
-      (error, bound) => error ? reject(error) : resolve(bound),
-    )
-  );
+  await using server = await startPlainServer([recorder("outer"), recorder("inner")], handlers);
   // Two clients with different options do not share a connection.
-  using first = createTestClient(port, pki.caCert);
-  using second = createTestClient(port, pki.caCert, { "grpc.primary_user_agent": "second" });
-  try {
-    for (const client of [first, first, second, second]) {
-      const result = await unary(client, { name: "a" });
-      assert.equal(result.code, grpc.status.OK, result.details);
-    }
-  } finally {
-    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  using second = createTestClient(server.port, server.caCert, {
+    "grpc.primary_user_agent": "second",
+  });
+  for (const client of [server.client, server.client, second, second]) {
+    const result = await unary(client, { name: "a" });
+    assert.equal(result.code, grpc.status.OK, result.details);
   }
   assert.equal(seen.length, 8);
   for (const { layer, cached, direct } of seen) {

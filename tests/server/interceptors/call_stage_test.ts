@@ -10,10 +10,8 @@ import {
   type CallStage,
   composeCallStages,
 } from "../../../lib/server/interceptors/call_stage.ts";
-import { createServerCredentials } from "../../../lib/server/credentials.ts";
-import { type GreeterHandlers, loadGreeterProto } from "../../../lib/shared/proto.ts";
-import { testPki } from "../../_helpers/pki.ts";
-import { createTestClient, type TestClient } from "../../_helpers/test_server.ts";
+import type { GreeterHandlers } from "../../../lib/shared/proto.ts";
+import { startPlainServer, type TestClient } from "../../_helpers/test_server.ts";
 
 /** What a recording stage does besides recording. */
 interface StageBehaviour {
@@ -83,25 +81,8 @@ function recordingHandlers(events: string[]): GreeterHandlers {
   };
 }
 
-async function startStagedServer(stages: [string, CallStage][], events: string[]) {
-  const pki = await testPki();
-  const server = new grpc.Server({ interceptors: [composeCallStages(stages)] });
-  server.addService(loadGreeterProto().helloworld.Greeter.service, recordingHandlers(events));
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      createServerCredentials({ cert: pki.serverCert, key: pki.serverKey }),
-      (error, bound) => error ? reject(error) : resolve(bound),
-    )
-  );
-  const client = createTestClient(port, pki.caCert);
-  return {
-    client,
-    async [Symbol.asyncDispose]() {
-      client.close();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    },
-  };
+function startStagedServer(stages: [string, CallStage][], events: string[]) {
+  return startPlainServer([composeCallStages(stages)], recordingHandlers(events));
 }
 
 /** A unary call's reply or error, with the headers and trailers the client got. */

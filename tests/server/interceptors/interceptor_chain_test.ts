@@ -8,7 +8,6 @@ import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
 import { signToken } from "../../../lib/auth/jwt.ts";
 import { callContext } from "../../../lib/server/call_context.ts";
-import { createServerCredentials } from "../../../lib/server/credentials.ts";
 import {
   createInterceptorChain,
   INTERCEPTOR_ORDER,
@@ -17,12 +16,11 @@ import {
 import { REQUEST_ID_HEADER } from "../../../lib/server/interceptors/logging.ts";
 import { createServerMetrics } from "../../../lib/server/metrics.ts";
 import { trace } from "@opentelemetry/api";
-import { type GreeterHandlers, loadGreeterProto } from "../../../lib/shared/proto.ts";
+import type { GreeterHandlers } from "../../../lib/shared/proto.ts";
 import { RPC_KIND_INFO, RPC_KINDS } from "../../../lib/shared/rpc_kinds.ts";
 import { callKind } from "../../_helpers/calls.ts";
-import { testPki } from "../../_helpers/pki.ts";
 import { recordLogs, renderMessage } from "../../_helpers/record_logs.ts";
-import { createTestClient } from "../../_helpers/test_server.ts";
+import { startPlainServer } from "../../_helpers/test_server.ts";
 import {
   bearer,
   randomSecret,
@@ -133,25 +131,8 @@ function contextEchoHandlers(): GreeterHandlers {
 }
 
 /** A user's own grpc-js server over TLS on port 0, with the chain and the echo handlers. */
-async function startChainServer(options: InterceptorChainOptions) {
-  const pki = await testPki();
-  const server = new grpc.Server({ interceptors: createInterceptorChain(options) });
-  server.addService(loadGreeterProto().helloworld.Greeter.service, contextEchoHandlers());
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      "127.0.0.1:0",
-      createServerCredentials({ cert: pki.serverCert, key: pki.serverKey }),
-      (error, bound) => error ? reject(error) : resolve(bound),
-    )
-  );
-  const client = createTestClient(port, pki.caCert);
-  return {
-    client,
-    async [Symbol.asyncDispose]() {
-      client.close();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    },
-  };
+function startChainServer(options: InterceptorChainOptions) {
+  return startPlainServer(createInterceptorChain(options), contextEchoHandlers());
 }
 
 Deno.test("callContext gives handlers of every kind the verified subject and the logged request id", async (t) => {
