@@ -104,3 +104,23 @@ export function compileLogTemplate<P extends Record<string, unknown>>(
     },
   };
 }
+
+/**
+ * `logger.isEnabledFor(level)`, answered from the route a compiled template
+ * learned (`_log_routes.ts`) when there is one: a hot path that must decide
+ * before it builds its properties (the logging interceptor) then skips
+ * logtape's walk up the logger's parents. Same answer either way.
+ *
+ * @param logger the logger
+ * @param level the level
+ * @returns whether a record of `level` through `logger` reaches a sink or filter
+ *
+ * @example
+ * ```ts
+ * if (isLogged(logger, "info")) OK_LINE.emit(logger, "info", fieldsOf(call));
+ * ```
+ */
+export function isLogged(logger: Logger, level: LogLevel): boolean {
+  const route = routeOf(logger, level);
+  return route === undefined ? isEnabledAndLearn(logger, level) : route.length > 0;
+}

@@ -7,7 +7,7 @@
 import { configure, getLogger, type Logger, type LogRecord, reset } from "@logtape/logtape";
 import assert from "node:assert/strict";
 import { createBatchingSink, greeterLogger, setupLogging } from "../../lib/shared/log.ts";
-import { compileLogTemplate } from "../../lib/shared/log_template.ts";
+import { compileLogTemplate, isLogged } from "../../lib/shared/log_template.ts";
 
 /** Routes the `test` category into an array for the duration of `fn`. */
 async function withRecords(fn: (records: LogRecord[]) => void): Promise<LogRecord[]> {
@@ -209,4 +209,24 @@ Deno.test("a compiled template goes through logtape's dispatch when a sink, a fi
     const records = lines(text()).map((l) => JSON.parse(l));
     assert.deepEqual(records.map((r) => [r.n, r.zone]), [[1, "z1"], [2, "z1"]]);
   });
+});
+
+Deno.test("isLogged answers what logger.isEnabledFor answers, before and after a route is learned", async () => {
+  const levels = ["trace", "debug", "info", "warning", "error", "fatal"] as const;
+  for (const configured of ["debug", "warning"] as const) {
+    const { stream } = recordingStream();
+    await using _logging = await setupLogging({ stream, level: configured });
+    const logger = greeterLogger("t", "enabled");
+    for (const round of ["before", "after"]) {
+      for (const level of levels) {
+        assert.equal(
+          isLogged(logger, level),
+          logger.isEnabledFor(level),
+          `${level} at ${configured}, ${round} a line`,
+        );
+      }
+      for (const level of levels) CALL.emit(logger, level, { method: "/x", n: 0 });
+    }
+  }
+  assert.equal(isLogged(greeterLogger("t"), "fatal"), false, "nothing is logged once reset");
 });
