@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
 import { type CallContext, callContextOf } from "../call_context.ts";
 import { REQUEST_ID_HEADER } from "../request_id.ts";
-import { compileLogTemplate } from "../../shared/log_template.ts";
+import { compileLogTemplate, isLogged } from "../../shared/log_template.ts";
 import { createLogLimiter, type LogLimiter } from "./log_limiter.ts";
 import { peerOf } from "./_peer.ts";
 import { type CallStage, composeCallStages } from "./call_stage.ts";
@@ -228,7 +228,7 @@ export function loggingStage(options: LoggingInterceptorOptions): CallStage {
         : ended === "status" && SERVER_FAULTS.has(code)
         ? "error"
         : "warning";
-      if (!logger.isEnabledFor(level)) return;
+      if (!isLogged(logger, level)) return;
       const status = grpc.status[code] ?? String(code);
       if (code !== grpc.status.OK && !limiter.admit(status, details)) {
         stats.suppressedLines = (stats.suppressedLines ?? 0) + 1;
