@@ -1,8 +1,9 @@
 /**
  * What each part of the full stack costs per call (`BREAKDOWN_COMPARISON` in
  * `lib/bench/server_comparisons.ts`): the interceptor chain on the bare
- * server, whole and less one part at a time, against the bare server. Prints
- * each part's share of the bare server's CPU per call at the end.
+ * server, whole and less one part at a time, against the bare server: one
+ * run of three servers (bare, the whole chain, the chain less the part) per
+ * part, then a table of each part's share of the bare server's CPU per call.
  *
  *   deno task bench:breakdown [--rounds 5] [--duration 4s] [--concurrency 32]   (--help lists them)
  *
@@ -17,12 +18,21 @@ if (import.meta.main) {
   Deno.exitCode = await runEntry(async () => {
     const { help, options } = scriptOptions(Deno.args);
     if (help) return void console.log(scriptUsage("deno task bench:breakdown", COMPARE_SETTINGS));
-    const result = await compareServers({ ...options, variants: BREAKDOWN_COMPARISON.variants });
-    const whole = result.medianCpuRatio.chain;
-    console.log(`whole chain / bare server CPU per call: x${whole.toFixed(3)}`);
-    for (const [variant, part] of Object.entries(BREAKDOWN_PARTS)) {
-      const share = whole - result.medianCpuRatio[variant];
-      console.log(`  ${part}: ${(share * 100).toFixed(1)} % of bare's CPU per call`);
+    const [bare, chain, ...without] = BREAKDOWN_COMPARISON.variants;
+    // One three-server run per part: six servers in one run each sit idle five turns
+    // in six, and their differences from process to process outgrew the parts.
+    const rows: string[] = [];
+    for (const variant of without) {
+      const result = await compareServers({ ...options, variants: [bare, chain, variant] });
+      const whole = result.medianCpuRatio[chain.name];
+      const rest = result.medianCpuRatio[variant.name];
+      rows.push(
+        `| ${BREAKDOWN_PARTS[variant.name]} | x${whole.toFixed(3)} | x${rest.toFixed(3)} | ` +
+          `${((whole - rest) * 100).toFixed(1)} % |`,
+      );
     }
+    console.log("\n| part | chain / bare CPU per call | without the part | part, % of bare |");
+    console.log("| --- | ---: | ---: | ---: |");
+    for (const row of rows) console.log(row);
   });
 }
