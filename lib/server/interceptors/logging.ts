@@ -10,7 +10,12 @@ import { REQUEST_ID_HEADER } from "../request_id.ts";
 import { compileLogTemplate, isLogged } from "../../shared/log_template.ts";
 import { createLogLimiter, type LogLimiter } from "./log_limiter.ts";
 import { peerOf } from "./_peer.ts";
-import { type CallStage, composeCallStages } from "./call_stage.ts";
+import {
+  type CallHooks,
+  type CallStage,
+  type CallStatus,
+  composeCallStages,
+} from "./call_stage.ts";
 
 /** Live counters the interceptor keeps, read by the shutdown summary. */
 export interface CallStats {
@@ -189,98 +194,128 @@ export function createLoggingInterceptor(
  * ```
  */
 export function loggingStage(options: LoggingInterceptorOptions): CallStage {
-  const { logger } = options;
-  const stats = options.stats ?? { active: 0, total: 0 };
-  const now = options.now ?? (() => performance.now());
-  const limiter = options.limiter ?? createCallLogLimiter(logger);
-  const echo = options.echoRequestId ?? true;
-
-  return (method, call) => {
-    const started = now();
-    // Read now: once the stream has closed (cancelled calls), grpc-js reports "unknown".
-    const peer = peerOf(call);
-    let messagesIn = 0;
-    let messagesOut = 0;
-    // Bound once the metadata arrives; the auth interceptor adds the claims to it later.
-    let context: CallContext | undefined;
-    let done = false;
-    stats.active++;
-    stats.total++;
-
-    const requestId = () => context?.requestId ?? "-";
-    const finish = (code: grpc.status, ended: "status" | "transport", details: string) => {
-      if (done) return;
-      done = true;
-      stats.active--;
-      if (code !== grpc.status.OK) {
-        // Log what the client got: grpc-js may have answered before (or instead of) us.
-        const sent = sentStatus(call);
-        if (sent !== undefined) {
-          code = sent.code;
-          details = sent.details;
-          ended = "transport";
-        }
-      }
-      const level = method.path.startsWith(HEALTH_PREFIX)
-        ? "debug"
-        : code === grpc.status.OK
-        ? "info"
-        : ended === "status" && SERVER_FAULTS.has(code)
-        ? "error"
-        : "warning";
-      if (!isLogged(logger, level)) return;
-      const status = grpc.status[code] ?? String(code);
-      if (code !== grpc.status.OK && !limiter.admit(status, details)) {
-        stats.suppressedLines = (stats.suppressedLines ?? 0) + 1;
-        return;
-      }
-      const fields: CallLineFields = {
-        method: method.path,
-        peer,
-        status,
-        durationMs: Math.round((now() - started) * 1000) / 1000,
-        messagesIn,
-        messagesOut,
-        requestId: requestId(),
-        sub: context?.claims?.sub ?? "-",
-        ended,
-        traceId: context?.traceId,
-        spanId: context?.spanId,
-      };
-      const traced = fields.traceId !== undefined;
-      if (code === grpc.status.OK) (traced ? TRACED_OK_LINE : OK_LINE).emit(logger, level, fields);
-      else {
-        fields.details = details;
-        (traced ? TRACED_FAILED_LINE : FAILED_LINE).emit(logger, level, fields);
-      }
-    };
-
-    return {
-      onReceiveMetadata(received, nextMetadata) {
-        context = callContextOf(received);
-        nextMetadata(received);
-      },
-      onReceiveMessage() {
-        messagesIn++;
-      },
-      onCancel() {
-        // Unless grpc-js sent a status itself (see sentStatus), the client
-        // cancelled or reset the stream, or the connection went away.
-        finish(grpc.status.CANCELLED, "transport", "ended before a status was sent");
-      },
-      sendMetadata(headers) {
-        if (echo) headers.set(REQUEST_ID_HEADER, requestId());
-      },
-      sendMessage() {
-        messagesOut++;
-      },
-      sendStatus(status) {
-        finish(status.code, "status", status.details ?? "");
-        if (!echo) return;
-        const trailers = status.metadata ?? new grpc.Metadata();
-        trailers.set(REQUEST_ID_HEADER, requestId());
-        return { ...status, metadata: trailers };
-      },
-    };
+  const shared: LoggingShared = {
+    logger: options.logger,
+    stats: options.stats ?? { active: 0, total: 0 },
+    now: options.now ?? (() => performance.now()),
+    limiter: options.limiter ?? createCallLogLimiter(options.logger),
+    echo: options.echoRequestId ?? true,
   };
+  return (method, call) => new LoggingHooks(shared, method.path, call);
+}
+
+/** What every call's logging hooks share: the stage's settings and counters. */
+interface LoggingShared {
+  readonly logger: Logger;
+  readonly stats: CallStats;
+  readonly now: () => number;
+  readonly limiter: LogLimiter;
+  readonly echo: boolean;
+}
+
+/** One call's logging: its counters and context, one object per call (no closures). */
+class LoggingHooks implements CallHooks {
+  readonly started: number;
+  /** Read now: once the stream has closed (cancelled calls), grpc-js reports "unknown". */
+  readonly peer: string;
+  messagesIn = 0;
+  messagesOut = 0;
+  /** Bound once the metadata arrives; the auth stage adds the claims to it later. */
+  context: CallContext | undefined = undefined;
+  done = false;
+
+  constructor(
+    readonly shared: LoggingShared,
+    readonly path: string,
+    readonly call: grpc.ServerInterceptingCallInterface,
+  ) {
+    this.started = shared.now();
+    this.peer = peerOf(call);
+    shared.stats.active++;
+    shared.stats.total++;
+  }
+
+  requestId(): string {
+    return this.context?.requestId ?? "-";
+  }
+
+  finish(code: grpc.status, ended: "status" | "transport", details: string): void {
+    if (this.done) return;
+    this.done = true;
+    const { logger, stats, limiter, now } = this.shared;
+    stats.active--;
+    if (code !== grpc.status.OK) {
+      // Log what the client got: grpc-js may have answered before (or instead of) us.
+      const sent = sentStatus(this.call);
+      if (sent !== undefined) {
+        code = sent.code;
+        details = sent.details;
+        ended = "transport";
+      }
+    }
+    const level = this.path.startsWith(HEALTH_PREFIX)
+      ? "debug"
+      : code === grpc.status.OK
+      ? "info"
+      : ended === "status" && SERVER_FAULTS.has(code)
+      ? "error"
+      : "warning";
+    if (!isLogged(logger, level)) return;
+    const status = grpc.status[code] ?? String(code);
+    if (code !== grpc.status.OK && !limiter.admit(status, details)) {
+      stats.suppressedLines = (stats.suppressedLines ?? 0) + 1;
+      return;
+    }
+    const context = this.context;
+    const fields: CallLineFields = {
+      method: this.path,
+      peer: this.peer,
+      status,
+      durationMs: Math.round((now() - this.started) * 1000) / 1000,
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+      requestId: this.requestId(),
+      sub: context?.claims?.sub ?? "-",
+      ended,
+      traceId: context?.traceId,
+      spanId: context?.spanId,
+    };
+    const traced = fields.traceId !== undefined;
+    if (code === grpc.status.OK) (traced ? TRACED_OK_LINE : OK_LINE).emit(logger, level, fields);
+    else {
+      fields.details = details;
+      (traced ? TRACED_FAILED_LINE : FAILED_LINE).emit(logger, level, fields);
+    }
+  }
+
+  onReceiveMetadata(received: grpc.Metadata, next: (metadata: grpc.Metadata) => void): void {
+    this.context = callContextOf(received);
+    next(received);
+  }
+
+  onReceiveMessage(): void {
+    this.messagesIn++;
+  }
+
+  onCancel(): void {
+    // Unless grpc-js sent a status itself (see sentStatus), the client
+    // cancelled or reset the stream, or the connection went away.
+    this.finish(grpc.status.CANCELLED, "transport", "ended before a status was sent");
+  }
+
+  sendMetadata(headers: grpc.Metadata): void {
+    if (this.shared.echo) headers.set(REQUEST_ID_HEADER, this.requestId());
+  }
+
+  sendMessage(): void {
+    this.messagesOut++;
+  }
+
+  sendStatus(status: CallStatus): CallStatus | void {
+    this.finish(status.code, "status", status.details ?? "");
+    if (!this.shared.echo) return;
+    const trailers = status.metadata ?? new grpc.Metadata();
+    trailers.set(REQUEST_ID_HEADER, this.requestId());
+    return { ...status, metadata: trailers };
+  }
 }
