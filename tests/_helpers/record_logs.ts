@@ -29,3 +29,19 @@ export async function recordLogs(): Promise<RecordedLogs> {
 export function renderMessage(record: LogRecord): string {
   return record.message.map((part) => typeof part === "string" ? part : String(part)).join("");
 }
+
+/** A byte stream for `setupLogging` or a sink that keeps each chunk written to it, decoded. */
+export function recordingStream(): {
+  stream: WritableStream<Uint8Array>;
+  chunks: string[];
+  text: () => string;
+} {
+  const chunks: string[] = [];
+  const decoder = new TextDecoder();
+  const stream = new WritableStream<Uint8Array>({
+    write(chunk) {
+      chunks.push(decoder.decode(chunk));
+    },
+  });
+  return { stream, chunks, text: () => chunks.join("") };
+}

@@ -8,6 +8,7 @@ import { configure, getLogger, type Logger, type LogRecord, reset } from "@logta
 import assert from "node:assert/strict";
 import { createBatchingSink, greeterLogger, setupLogging } from "../../lib/shared/log.ts";
 import { compileLogTemplate, isLogged } from "../../lib/shared/log_template.ts";
+import { recordingStream } from "../_helpers/record_logs.ts";
 
 /** Routes the `test` category into an array for the duration of `fn`. */
 async function withRecords(fn: (records: LogRecord[]) => void): Promise<LogRecord[]> {
@@ -103,18 +104,6 @@ for (const template of ["{{literal}}", "{*}", "{user.name}", "{ spaced }", "a } 
   Deno.test(`compileLogTemplate refuses ${JSON.stringify(template)}, which logtape reads differently`, () => {
     assert.throws(() => compileLogTemplate(template), TypeError);
   });
-}
-
-/** A text stream that keeps what it is given, for `setupLogging`. */
-function recordingStream() {
-  const chunks: string[] = [];
-  const decoder = new TextDecoder();
-  const stream = new WritableStream<Uint8Array>({
-    write(chunk) {
-      chunks.push(decoder.decode(chunk));
-    },
-  });
-  return { stream, text: () => chunks.join("") };
 }
 
 const lines = (text: string) => text.split("\n").filter((l) => l !== "");

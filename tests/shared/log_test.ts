@@ -7,17 +7,7 @@ import {
   renderBareValue,
   setupLogging,
 } from "../../lib/shared/log.ts";
-
-function recordingStream() {
-  const chunks: string[] = [];
-  const decoder = new TextDecoder();
-  const stream = new WritableStream<Uint8Array>({
-    write(chunk) {
-      chunks.push(decoder.decode(chunk));
-    },
-  });
-  return { stream, chunks };
-}
+import { recordingStream } from "../_helpers/record_logs.ts";
 
 function record(message: string): LogRecord {
   return {
