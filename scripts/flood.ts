@@ -15,13 +15,13 @@
  * @module
  */
 import http2 from "node:http2";
-import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
 import { runEntry } from "../lib/cli/config_error.ts";
 import { readSettings, type SettingsTable, usageLines } from "../lib/cli/settings.ts";
 import { generateDevPki } from "../lib/shared/dev_certs.ts";
 import { signToken } from "../lib/auth/jwt.ts";
 import { loadGreeterProto } from "../lib/shared/proto.ts";
+import { grpcMessage } from "../lib/bench/raw_http2.ts";
 
 /** The script's settings (flags only). */
 export const FLOOD_SETTINGS = {
@@ -49,13 +49,6 @@ export const FLOOD_SETTINGS = {
 } as const satisfies SettingsTable;
 
 const SECRET = "flood-secret-".padEnd(40, "x");
-
-function frame(bytes: Uint8Array): Buffer {
-  const framed = Buffer.alloc(5 + bytes.length);
-  framed.writeUInt32BE(bytes.length, 1);
-  framed.set(bytes, 5);
-  return framed;
-}
 
 /** Runs the flood and prints the figures. */
 export async function flood(
@@ -109,7 +102,7 @@ export async function flood(
     audience: "helloworld.Greeter",
     subject: "flood-control",
   });
-  const hello = frame(
+  const hello = grpcMessage(
     loadGreeterProto().helloworld.Greeter.service.SayHello.requestSerialize({ name: "x" }),
   );
   const headers = (authorization: string) => ({

@@ -17,7 +17,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
 import { Buffer } from "node:buffer";
-import { h2Frame } from "./raw_http2.ts";
+import { grpcMessage, h2Frame } from "./raw_http2.ts";
 
 /** Where a flood or the control caller connects. */
 export interface FloodTarget {
@@ -289,14 +289,10 @@ export interface CallOutcome {
   ms: number;
 }
 
-/** The request message { name: "control" } in a gRPC frame. */
-function helloBody(): Buffer {
-  const message = Buffer.from([0x0a, 7, ...Buffer.from("control")]);
-  const body = Buffer.alloc(5 + message.length);
-  body.writeUInt32BE(message.length, 1);
-  body.set(message, 5);
-  return body;
-}
+/** The request message { name: "control" } as one gRPC message. */
+const CONTROL_REQUEST = grpcMessage(
+  new Uint8Array([0x0a, 7, ...new TextEncoder().encode("control")]),
+);
 
 /**
  * One `SayHello { name: "control" }` on `session`, given `timeoutMs`.
@@ -359,7 +355,7 @@ export function sayHelloRaw(
     call.on("data", (chunk: Buffer) => (outcome.reply += chunk.toString("latin1")));
     call.on("error", () => {});
     call.on("close", finish);
-    call.end(helloBody());
+    call.end(CONTROL_REQUEST);
   });
 }
 

@@ -79,3 +79,22 @@ export function h2Frame(
   frame.set(payload, 9);
   return frame;
 }
+
+/**
+ * A gRPC length-prefixed message: the uncompressed flag, the length as four
+ * big-endian bytes, then `message` (a serialized protobuf).
+ *
+ * @param message the serialized message
+ * @returns the bytes of one gRPC message, ready for a DATA frame
+ *
+ * @example
+ * ```ts
+ * const body = grpcMessage(new Uint8Array([0x0a, 1, 0x78])); // { name: "x" }
+ * ```
+ */
+export function grpcMessage(message: Uint8Array): Uint8Array {
+  const framed = new Uint8Array(5 + message.length);
+  new DataView(framed.buffer).setUint32(1, message.length);
+  framed.set(message, 5);
+  return framed;
+}

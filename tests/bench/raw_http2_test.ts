@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { h2Frame, hpackBlock, hpackInt } from "../../lib/bench/raw_http2.ts";
+import { Buffer } from "node:buffer";
+import { grpcMessage, h2Frame, hpackBlock, hpackInt } from "../../lib/bench/raw_http2.ts";
+import { loadGreeterProto } from "../../lib/shared/proto.ts";
 
 const integers = [
   {
@@ -59,4 +61,17 @@ Deno.test("h2Frame lays out length, type, flags and stream before the payload", 
   const frame = h2Frame(0x1, 0x4, 3, new Uint8Array([7, 8]));
   assert.deepEqual([...frame], [0, 0, 2, 1, 4, 0, 0, 0, 3, 7, 8]);
   assert.deepEqual([...h2Frame(0x4, 0x1, 0, new Uint8Array())], [0, 0, 0, 4, 1, 0, 0, 0, 0]);
+});
+
+Deno.test("grpcMessage prefixes a message with the uncompressed flag and its length, as grpc-js reads it", async (t) => {
+  const sayHello = loadGreeterProto().helloworld.Greeter.service.SayHello;
+  for (const name of ["x", "control", "n".repeat(300)]) {
+    await t.step(`{ name: "${name.slice(0, 10)}" } (${name.length} characters)`, () => {
+      const message = sayHello.requestSerialize({ name });
+      const framed = grpcMessage(message);
+      assert.equal(framed[0], 0, "uncompressed");
+      assert.equal(new DataView(framed.buffer).getUint32(1), message.length);
+      assert.equal(sayHello.requestDeserialize(Buffer.from(framed.subarray(5))).name, name);
+    });
+  }
 });
