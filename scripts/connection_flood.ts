@@ -21,7 +21,6 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { ConfigError, runEntry } from "../lib/cli/config_error.ts";
 import { readSettings, type SettingsTable, usageLines } from "../lib/cli/settings.ts";
 import { generateDevPki } from "../lib/shared/dev_certs.ts";
@@ -39,6 +38,7 @@ import {
   startHaproxy,
   startNginx,
 } from "../lib/bench/deploy_proxies.ts";
+import { checkoutRootSetting } from "../lib/cli/script_settings.ts";
 
 /** The script's settings (flags only). */
 export const CONNECTION_FLOOD_SETTINGS = {
@@ -76,12 +76,9 @@ export const CONNECTION_FLOOD_SETTINGS = {
     kind: "list",
     help: "attacks to run, comma-separated: none, window-update, reconnect (default: all)",
   },
-  root: {
-    flag: "root",
-    kind: "string",
-    default: fileURLToPath(new URL("../", import.meta.url)),
-    help: "checkout whose main.ts is measured (the proxies run this checkout's deploy/ files)",
-  },
+  root: checkoutRootSetting(
+    "checkout whose main.ts is measured (the proxies run this checkout's deploy/ files)",
+  ),
   help: { flag: "help", kind: "switch", help: "print this help" },
 } as const satisfies SettingsTable;
 

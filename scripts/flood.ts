@@ -15,13 +15,13 @@
  * @module
  */
 import http2 from "node:http2";
-import { fileURLToPath } from "node:url";
 import { runEntry } from "../lib/cli/config_error.ts";
 import { readSettings, type SettingsTable, usageLines } from "../lib/cli/settings.ts";
 import { generateDevPki } from "../lib/shared/dev_certs.ts";
 import { signToken } from "../lib/auth/jwt.ts";
 import { loadGreeterProto } from "../lib/shared/proto.ts";
 import { grpcMessage } from "../lib/bench/raw_http2.ts";
+import { checkoutRootSetting } from "../lib/cli/script_settings.ts";
 
 /** The script's settings (flags only). */
 export const FLOOD_SETTINGS = {
@@ -39,12 +39,7 @@ export const FLOOD_SETTINGS = {
     default: 8,
     help: "attacking connections (each reconnects when the server cuts it)",
   },
-  root: {
-    flag: "root",
-    kind: "string",
-    default: fileURLToPath(new URL("../", import.meta.url)),
-    help: "checkout whose main.ts is flooded",
-  },
+  root: checkoutRootSetting("checkout whose main.ts is flooded"),
   help: { flag: "help", kind: "switch", help: "print this help" },
 } as const satisfies SettingsTable;
 

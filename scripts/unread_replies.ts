@@ -16,9 +16,8 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { h2Frame, hpackBlock } from "../lib/bench/raw_http2.ts";
-import { readScriptSettings } from "../lib/cli/script_settings.ts";
+import { checkoutRootSetting, readScriptSettings } from "../lib/cli/script_settings.ts";
 import type { SettingsTable } from "../lib/cli/settings.ts";
 import { loadGreeterProto } from "../lib/shared/proto.ts";
 import { treeRssBytes } from "./stability/process.ts";
@@ -57,12 +56,7 @@ export const UNREAD_SETTINGS = {
     default: "huge",
     help: "flow-control windows the client advertises: huge (2^31-1) or default (65,535)",
   },
-  root: {
-    flag: "root",
-    kind: "string",
-    default: fileURLToPath(new URL("../", import.meta.url)),
-    help: "checkout whose main.ts is measured",
-  },
+  root: checkoutRootSetting("checkout whose main.ts is measured"),
   help: { flag: "help", kind: "switch", help: "print this help" },
 } as const satisfies SettingsTable;
 

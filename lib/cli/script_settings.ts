@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { ConfigError, EXIT_CONFIG } from "./config_error.ts";
 import { readSettings, type SettingsTable, type SettingValues, usageLines } from "./settings.ts";
 
@@ -54,4 +55,25 @@ export function readScriptSettings<T extends SettingsTable>(
     return exit(0);
   }
   return values;
+}
+
+/**
+ * The `--root` setting of the scripts that run `main.ts` of a checkout (this
+ * one by default), so a change can be measured against another checkout.
+ *
+ * @param help what the script does with that checkout
+ * @returns the setting, for a script's settings table
+ *
+ * @example
+ * ```ts
+ * const SETTINGS = { root: checkoutRootSetting("checkout whose main.ts is measured") };
+ * ```
+ */
+export function checkoutRootSetting(help: string) {
+  return {
+    flag: "root",
+    kind: "string",
+    default: fileURLToPath(new URL("../../", import.meta.url)),
+    help,
+  } as const;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { readScriptSettings } from "../../lib/cli/script_settings.ts";
+import { checkoutRootSetting, readScriptSettings } from "../../lib/cli/script_settings.ts";
 import type { SettingsTable } from "../../lib/cli/settings.ts";
 
 const TABLE = {
@@ -83,3 +83,20 @@ for (const c of CASES) {
     }
   });
 }
+
+Deno.test("the --root setting defaults to this checkout and takes another one", async (t) => {
+  const table = {
+    root: checkoutRootSetting("checkout to measure"),
+  } as const satisfies SettingsTable;
+  const cases = [
+    { name: "with no flag, this checkout (where main.ts is)", args: [], main: true },
+    { name: "with --root, that directory", args: ["--root", "/tmp/elsewhere"], main: false },
+  ];
+  for (const { name, args, main } of cases) {
+    await t.step(name, async () => {
+      const { root } = readScriptSettings(table, args, "test");
+      if (main) assert.ok((await Deno.stat(`${root}/main.ts`)).isFile, root);
+      else assert.equal(root, "/tmp/elsewhere");
+    });
+  }
+});
