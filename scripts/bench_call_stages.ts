@@ -89,7 +89,8 @@ const reply = { message: "Hello, bench!" };
 const request = { name: "bench" };
 
 /**
- * One call through `interceptors` (first outermost), start to status: `requests`
+ * One call through `interceptors` (first nearest the network, wrapped as grpc-js
+ * wraps them), start to status: `requests`
  * messages in, then `replies` out. `authorization` is sent as the bearer token.
  */
 function oneCall(
@@ -98,7 +99,8 @@ function oneCall(
 ): void {
   const base = new MemoryCall();
   let call: grpc.ServerInterceptingCallInterface = base;
-  for (let i = interceptors.length - 1; i >= 0; i--) call = interceptors[i](path, call);
+  // grpc-js: interceptors.reduce((call, interceptor) => interceptor(method, call), base).
+  for (const interceptor of interceptors) call = interceptor(path, call);
   call.start({
     onReceiveMetadata() {},
     onReceiveMessage() {},
