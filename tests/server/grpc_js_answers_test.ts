@@ -7,70 +7,14 @@
  */
 import assert from "node:assert/strict";
 import http2 from "node:http2";
-import { Buffer } from "node:buffer";
 import type { LogRecord } from "@logtape/logtape";
 import { polyfillHttp2Constants } from "../../lib/server/grpc_js_answers.ts";
 import { createServerMetrics } from "../../lib/server/metrics.ts";
-import { loadGreeterProto } from "../../lib/shared/proto.ts";
 import { recordLogs, renderMessage } from "../_helpers/record_logs.ts";
 import { startTestServer } from "../_helpers/test_server.ts";
 import { waitFor } from "../_helpers/wait_for.ts";
 import { h2Frame, hpackBlock } from "../../lib/bench/raw_http2.ts";
-
-/** A `HelloRequest` as one length-prefixed gRPC message. */
-function encodeHelloRequest(request: { name: string; count: number }): Uint8Array {
-  const bytes = loadGreeterProto().helloworld.Greeter.service.SayHello.requestSerialize(request);
-  const framed = new Uint8Array(5 + bytes.length);
-  new DataView(framed.buffer).setUint32(1, bytes.length);
-  framed.set(bytes, 5);
-  return framed;
-}
-
-interface RawAnswer {
-  status: number;
-  grpcStatus?: string;
-  grpcMessage?: string;
-}
-
-/** One HTTP/2 request on its own TLS connection; resolves with what came back. */
-function rawRequest(
-  port: number,
-  ca: string,
-  path: string,
-  headers: Record<string, string>,
-  body: Uint8Array | null,
-): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(`https://localhost:${port}`, { ca });
-    session.on("error", reject);
-    const request = session.request({
-      ":method": "POST",
-      ":path": path,
-      "content-type": "application/grpc",
-      te: "trailers",
-      ...headers,
-    });
-    const answer: RawAnswer = { status: 0 };
-    const timer = setTimeout(() => request.close(http2.constants.NGHTTP2_CANCEL), 10_000);
-    request.on("response", (h) => {
-      answer.status = Number(h[":status"]);
-      if (h["grpc-status"] !== undefined) answer.grpcStatus = String(h["grpc-status"]);
-      if (h["grpc-message"] !== undefined) answer.grpcMessage = String(h["grpc-message"]);
-    });
-    request.on("trailers", (t) => {
-      answer.grpcStatus = String(t["grpc-status"]);
-      answer.grpcMessage = t["grpc-message"] === undefined ? undefined : String(t["grpc-message"]);
-    });
-    request.on("data", () => {});
-    request.on("error", () => {});
-    request.on("close", () => {
-      clearTimeout(timer);
-      session.close(() => resolve(answer));
-    });
-    if (body !== null) request.end(Buffer.from(body));
-    else request.end();
-  });
-}
+import { encodeHelloRequest, rawRequest } from "../_helpers/raw_request.ts";
 
 /** The call line of `method` (a path), waiting until it is logged. */
 async function lineFor(records: LogRecord[], method: string | RegExp): Promise<LogRecord> {

@@ -40,8 +40,11 @@ export interface CallHooks {
   onReceiveMessage?(message: unknown): void;
   /** The call ended without a status passing through the stages (cancel, reset, deadline). */
   onCancel?(): void;
-  /** Response headers are about to be sent; add to them in place. */
-  sendMetadata?(headers: grpc.Metadata): void;
+  /**
+   * Response headers are about to be sent: add to them in place, or return
+   * the headers to send instead.
+   */
+  sendMetadata?(headers: grpc.Metadata): grpc.Metadata | void;
   /** A response message is about to be sent (observe only). */
   sendMessage?(message: unknown): void;
   /** The status is about to be sent; return a replacement, or nothing to keep it. */
@@ -132,7 +135,9 @@ class StagedCall {
           },
         }),
       sendMetadata: (headers, next) => {
-        for (let i = this.hooks.length - 1; i >= 0; i--) this.hooks[i]?.sendMetadata?.(headers);
+        for (let i = this.hooks.length - 1; i >= 0; i--) {
+          headers = this.hooks[i]?.sendMetadata?.(headers) ?? headers;
+        }
         next(headers);
       },
       sendMessage: (message, next) => {

@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "@logtape/logtape";
 import { type CallContext, callContextOf } from "../call_context.ts";
 import { REQUEST_ID_HEADER } from "../request_id.ts";
+import { withNeverIndexed } from "../never_indexed_metadata.ts";
 import { compileLogTemplate, isLogged } from "../../shared/log_template.ts";
 import { createLogLimiter, type LogLimiter } from "./log_limiter.ts";
 import { peerOf } from "./_peer.ts";
@@ -303,8 +304,8 @@ class LoggingHooks implements CallHooks {
     this.finish(grpc.status.CANCELLED, "transport", "ended before a status was sent");
   }
 
-  sendMetadata(headers: grpc.Metadata): void {
-    if (this.shared.echo) headers.set(REQUEST_ID_HEADER, this.requestId());
+  sendMetadata(headers: grpc.Metadata): grpc.Metadata | void {
+    if (this.shared.echo) return withNeverIndexed(headers, REQUEST_ID_HEADER, this.requestId());
   }
 
   sendMessage(): void {
@@ -314,8 +315,7 @@ class LoggingHooks implements CallHooks {
   sendStatus(status: CallStatus): CallStatus | void {
     this.finish(status.code, "status", status.details ?? "");
     if (!this.shared.echo) return;
-    const trailers = status.metadata ?? new grpc.Metadata();
-    trailers.set(REQUEST_ID_HEADER, this.requestId());
+    const trailers = withNeverIndexed(status.metadata, REQUEST_ID_HEADER, this.requestId());
     return { ...status, metadata: trailers };
   }
 }

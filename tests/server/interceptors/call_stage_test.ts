@@ -21,6 +21,8 @@ interface StageBehaviour {
   refuse?: { code: grpc.status; details: string };
   /** Stay out of every call. */
   absent?: boolean;
+  /** Send new headers (only its own entry) instead of adding to the ones it got. */
+  replaceHeaders?: boolean;
 }
 
 /** A stage that writes `<name> <event>` into `events` for every hook. */
@@ -41,7 +43,10 @@ function recordingStage(name: string, events: string[], behaviour: StageBehaviou
       onCancel: () => void events.push(`${name} cancel`),
       sendMetadata(headers) {
         events.push(`${name} headers`);
-        headers.add("x-stages", name);
+        if (!behaviour.replaceHeaders) return void headers.add("x-stages", name);
+        const replaced = new grpc.Metadata();
+        replaced.add("x-stages", name);
+        return replaced;
       },
       sendMessage: () => void events.push(`${name} message out`),
       sendStatus(status) {
@@ -133,6 +138,20 @@ Deno.test("call stages see each event in grpc-js's order: in first to last, out 
   ]);
   // Each stage added to what the one after it had sent on.
   assert.deepEqual(headers, ["c", "b", "a"]);
+  assert.deepEqual(trailers, ["c", "b", "a"]);
+});
+
+Deno.test("a stage that returns other headers sends them on instead of the ones it got", async () => {
+  const events: string[] = [];
+  await using server = await startStagedServer([
+    ["a", recordingStage("a", events)],
+    ["b", recordingStage("b", events, { replaceHeaders: true })],
+    ["c", recordingStage("c", events)],
+  ], events);
+  const { error, headers, trailers } = await sayHello(server.client, "Ada");
+  assert.equal(error, null);
+  // c's entry went with the headers b replaced; a added to b's.
+  assert.deepEqual(headers, ["b", "a"]);
   assert.deepEqual(trailers, ["c", "b", "a"]);
 });
 
