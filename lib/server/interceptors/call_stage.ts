@@ -93,59 +93,131 @@ export function composeCallStages(
   const interceptor = (
     method: grpc.ServerMethodDefinition<unknown, unknown>,
     call: grpc.ServerInterceptingCallInterface,
-  ) => new StagedCall(builders, method, call).intercepting;
+  ) =>
+    // grpc-js's `ServerInterceptor` type names its class as the result, but
+    // grpc-js only calls what `ServerInterceptingCallInterface` declares (its
+    // `getServerInterceptingCall` returns that interface), which StagedCall is.
+    new StagedCall(builders, method, call) as unknown as grpc.ServerInterceptingCall;
   return Object.assign(interceptor, { stages: stages.map(([name]) => name) });
 }
 
-/** One call through the stages: their hooks and whether the metadata got through. */
-class StagedCall {
+/** What grpc-js hands a call's `start`: the events going up to the handler. */
+type CallListener = Parameters<grpc.ServerInterceptingCallInterface["start"]>[0];
+
+/**
+ * One call through the stages, and grpc-js's intercepting call for it: this
+ * one object is both the call the layers above (the handler) talk to and the
+ * listener the call below (nearest the network) reports to, with its methods
+ * on the prototype. grpc-js's own `ServerInterceptingCall` would add a
+ * responder, a listener wrapper and a closure per event on top of the stages'
+ * hooks; measured in process, that layer allocated about 2 KB a call.
+ *
+ * Like grpc-js's layer, it holds a request message and the half-close that
+ * arrive before every stage has passed the metadata on, ignores the request
+ * side once the call is cancelled, and sends empty headers first when a
+ * message goes out before any.
+ */
+class StagedCall implements grpc.ServerInterceptingCallInterface, CallListener {
   readonly hooks: (CallHooks | undefined)[];
-  readonly intercepting: grpc.ServerInterceptingCall;
+  /** The layer above: the handler's side. */
+  listener: CallListener | undefined = undefined;
   /** Every stage has passed the metadata on. */
   admitted = false;
-  /** A request message that came before, held until then. */
+  cancelled = false;
+  headersSent = false;
+  /** A request message and the half-close that came before the metadata got through. */
   held: unknown = undefined;
-  heldNext: ((message: unknown) => void) | undefined = undefined;
-  metadataNext: ((metadata: grpc.Metadata) => void) | undefined = undefined;
+  hasHeld = false;
+  heldHalfClose = false;
 
   constructor(
     builders: readonly CallStage[],
     method: grpc.ServerMethodDefinition<unknown, unknown>,
-    call: grpc.ServerInterceptingCallInterface,
+    readonly call: grpc.ServerInterceptingCallInterface,
   ) {
     this.hooks = builders.map((stage, index) =>
       stage(method, call, (status) => call.sendStatus(this.statusThrough(index, status)))
     );
-    this.intercepting = new grpc.ServerInterceptingCall(call, {
-      start: (next) =>
-        next({
-          onReceiveMetadata: (metadata, next) => {
-            this.metadataNext = next;
-            this.passMetadata(0, metadata);
-          },
-          onReceiveMessage: (message, next) => {
-            if (this.admitted) this.receiveMessage(message, next);
-            else {
-              this.held = message;
-              this.heldNext = next;
-            }
-          },
-          onCancel: () => {
-            for (const hooks of this.hooks) hooks?.onCancel?.();
-          },
-        }),
-      sendMetadata: (headers, next) => {
-        for (let i = this.hooks.length - 1; i >= 0; i--) {
-          headers = this.hooks[i]?.sendMetadata?.(headers) ?? headers;
-        }
-        next(headers);
-      },
-      sendMessage: (message, next) => {
-        for (let i = this.hooks.length - 1; i >= 0; i--) this.hooks[i]?.sendMessage?.(message);
-        next(message);
-      },
-      sendStatus: (status, next) => next(this.statusThrough(this.hooks.length, status)),
-    });
+  }
+
+  // The handler's side: grpc-js calls these going down to the network.
+
+  start(listener: CallListener): void {
+    this.listener = listener;
+    this.call.start(this);
+  }
+
+  sendMetadata(headers: grpc.Metadata): void {
+    this.headersSent = true;
+    for (let i = this.hooks.length - 1; i >= 0; i--) {
+      headers = this.hooks[i]?.sendMetadata?.(headers) ?? headers;
+    }
+    this.call.sendMetadata(headers);
+  }
+
+  sendMessage(message: unknown, callback: () => void): void {
+    if (!this.headersSent) this.sendMetadata(new grpc.Metadata());
+    for (let i = this.hooks.length - 1; i >= 0; i--) this.hooks[i]?.sendMessage?.(message);
+    this.call.sendMessage(message, callback);
+  }
+
+  sendStatus(status: CallStatus): void {
+    this.call.sendStatus(this.statusThrough(this.hooks.length, status));
+  }
+
+  startRead(): void {
+    this.call.startRead();
+  }
+
+  getPeer(): string {
+    return this.call.getPeer();
+  }
+
+  getDeadline(): grpc.Deadline {
+    return this.call.getDeadline();
+  }
+
+  getHost(): string {
+    return this.call.getHost();
+  }
+
+  getAuthContext(): ReturnType<grpc.ServerInterceptingCallInterface["getAuthContext"]> {
+    return this.call.getAuthContext();
+  }
+
+  getConnectionInfo(): ReturnType<grpc.ServerInterceptingCallInterface["getConnectionInfo"]> {
+    return this.call.getConnectionInfo();
+  }
+
+  getMetricsRecorder(): ReturnType<grpc.ServerInterceptingCallInterface["getMetricsRecorder"]> {
+    return this.call.getMetricsRecorder();
+  }
+
+  // The network's side: the call below reports these going up to the handler.
+
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    if (!this.cancelled) this.passMetadata(0, metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    if (this.cancelled) return;
+    if (this.admitted) this.receiveMessage(message);
+    else {
+      this.held = message;
+      this.hasHeld = true;
+    }
+  }
+
+  onReceiveHalfClose(): void {
+    if (this.cancelled) return;
+    if (this.admitted) this.listener!.onReceiveHalfClose();
+    else this.heldHalfClose = true;
+  }
+
+  onCancel(): void {
+    this.cancelled = true;
+    for (const hooks of this.hooks) hooks?.onCancel?.();
+    this.listener!.onCancel();
   }
 
   /** `status` after the hooks of the stages before `from`, last to first. */
@@ -156,6 +228,7 @@ class StagedCall {
 
   /** Offers the metadata to stage `index` and on; the handler gets it after the last. */
   passMetadata(index: number, metadata: grpc.Metadata): void {
+    if (this.cancelled) return;
     const hooks = this.hooks;
     while (index < hooks.length && hooks[index]?.onReceiveMetadata === undefined) index++;
     if (index < hooks.length) {
@@ -163,17 +236,21 @@ class StagedCall {
       return;
     }
     this.admitted = true;
-    this.metadataNext!(metadata);
-    const next = this.heldNext;
-    if (next !== undefined) {
-      this.heldNext = undefined;
-      this.receiveMessage(this.held, next);
+    this.listener!.onReceiveMetadata(metadata);
+    if (this.hasHeld) {
+      const message = this.held;
       this.held = undefined;
+      this.hasHeld = false;
+      this.receiveMessage(message);
+    }
+    if (this.heldHalfClose && !this.cancelled) {
+      this.heldHalfClose = false;
+      this.listener!.onReceiveHalfClose();
     }
   }
 
-  receiveMessage(message: unknown, next: (message: unknown) => void): void {
+  receiveMessage(message: unknown): void {
     for (const hooks of this.hooks) hooks?.onReceiveMessage?.(message);
-    next(message);
+    this.listener!.onReceiveMessage(message);
   }
 }

@@ -183,13 +183,19 @@ Deno.test("call stages let no message through before every stage passed the meta
   ]);
 });
 
-Deno.test("call stages hold a message grpc-js hands over before every stage passed the metadata", () => {
-  // grpc-js 1.14 reads no message before that; a call that did must still not
-  // reach the handler early. Driven by hand through a stand-in for grpc-js's base call.
+/** What grpc-js's base call reports to the layer above it. */
+type NetworkListener = Parameters<grpc.ServerInterceptingCallInterface["start"]>[0];
+
+/**
+ * Two stages ("a" recording, then one that holds the metadata until `pass`)
+ * over a stand-in for grpc-js's base call, driven by hand: `network` plays the
+ * events grpc-js would report, `events` gets what the stages and handler saw.
+ */
+function holdingCall() {
   const events: string[] = [];
-  let network: grpc.ServerListener | undefined;
+  let network: NetworkListener | undefined;
   const base = {
-    start: (listener: grpc.ServerListener) => void (network = listener),
+    start: (listener: NetworkListener) => void (network = listener),
     sendMetadata: () => {},
     sendMessage: () => {},
     sendStatus: () => {},
@@ -214,20 +220,39 @@ Deno.test("call stages hold a message grpc-js hands over before every stage pass
   call.start({
     onReceiveMetadata: () => void events.push("handler metadata"),
     onReceiveMessage: (message: unknown) => void events.push(`handler ${message}`),
-    onReceiveHalfClose: () => {},
-    onCancel: () => {},
+    onReceiveHalfClose: () => void events.push("handler half-close"),
+    onCancel: () => void events.push("handler cancel"),
   });
-  network!.onReceiveMetadata!(new grpc.Metadata(), () => {});
-  network!.onReceiveMessage!("one", () => {});
+  network!.onReceiveMetadata(new grpc.Metadata());
+  return { events, network: network!, pass: () => pass!() };
+}
+
+Deno.test("call stages hold a message and the half-close grpc-js hands over before every stage passed the metadata", () => {
+  // grpc-js 1.14 reads no message before that; a call that did must still not
+  // reach the handler early.
+  const { events, network, pass } = holdingCall();
+  network.onReceiveMessage("one");
+  network.onReceiveHalfClose();
   assert.deepEqual(events, ["a metadata"]);
-  pass!();
+  pass();
   assert.deepEqual(events, [
     "a metadata",
     "handler metadata",
     "a message in",
     "holding stage one",
     "handler one",
+    "handler half-close",
   ]);
+});
+
+Deno.test("a call cancelled while a stage holds its metadata never reaches the handler's other events", () => {
+  const { events, network, pass } = holdingCall();
+  network.onReceiveMessage("one");
+  network.onCancel();
+  pass();
+  network.onReceiveMessage("two");
+  network.onReceiveHalfClose();
+  assert.deepEqual(events, ["a metadata", "a cancel", "handler cancel"]);
 });
 
 Deno.test("a stage that ends the call sends its status through the stages before it only", async (t) => {
