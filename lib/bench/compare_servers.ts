@@ -80,6 +80,14 @@ export interface CompareOptions {
   durationMs?: number;
   /** Warm-up per variant and round, ms. @default 500 */
   warmupMs?: number;
+  /**
+   * Load each server this long before the first round, unrecorded, ms. A
+   * fresh process spends its first seconds running code not yet optimised and
+   * growing its heap: without this, the first rounds of a unary comparison
+   * came out 20-60 % slower per call than the later ones, in a different
+   * proportion for each variant. @default 3000
+   */
+  settleMs?: number;
   /** Calls in flight. @default 32 */
   concurrency?: number;
   /** Connections per variant. @default 2 */
@@ -165,15 +173,29 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
       channelOptions: { "grpc.enable_retries": 0 },
     }, options.channels ?? COMPARE_SETTINGS.channels.default)
   );
+  const settleMs = options.settleMs ?? 3000;
   const figures: Record<string, RoundFigures[]> = {};
   for (const v of options.variants) figures[v.name] = [];
   const settings = `${pattern}, concurrency ${
     options.concurrency ?? COMPARE_SETTINGS.concurrency.default
   }, channels ${options.channels ?? COMPARE_SETTINGS.channels.default}, ${
     (options.durationMs ?? COMPARE_SETTINGS.durationMs.default) / 1000
-  } s per run, ${rounds} rounds`;
+  } s per run, ${rounds} rounds, each server loaded ${settleMs / 1000} s first`;
   print(`# ${options.variants.map((v) => v.name).join(" vs ")} (${settings})`);
+  const patternCall = (i: number) =>
+    createPatternCall(pattern, {
+      connections: connections[i],
+      messages: options.messages ?? COMPARE_SETTINGS.messages.default,
+    });
   try {
+    for (let i = 0; i < servers.length && settleMs > 0; i++) {
+      await runLoad({
+        call: patternCall(i),
+        concurrency: options.concurrency ?? COMPARE_SETTINGS.concurrency.default,
+        durationMs: settleMs,
+        warmupMs: 0,
+      });
+    }
     for (let round = 0; round < rounds; round++) {
       const order = options.variants.map((_, i) => (i + round) % options.variants.length);
       for (const i of order) {
@@ -181,10 +203,7 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
         const clientBefore = process.cpuUsage();
         const started = performance.now();
         const result = await runLoad({
-          call: createPatternCall(pattern, {
-            connections: connections[i],
-            messages: options.messages ?? COMPARE_SETTINGS.messages.default,
-          }),
+          call: patternCall(i),
           concurrency: options.concurrency ?? COMPARE_SETTINGS.concurrency.default,
           durationMs: options.durationMs ?? COMPARE_SETTINGS.durationMs.default,
           warmupMs: options.warmupMs ?? 500,

@@ -19,6 +19,7 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
 import { sensitiveHeaders } from "node:http2";
 
 /** Metadata that sends `neverIndexed` as never-indexed literals. */
@@ -27,10 +28,12 @@ class NeverIndexedMetadata extends grpc.Metadata {
     super(options);
   }
 
-  /** A copy that keeps the class, so the field stays never-indexed. */
+  /** A copy, as grpc-js's (values copied, buffers too), that keeps the class. */
   override clone(): NeverIndexedMetadata {
     const copy = new NeverIndexedMetadata(this.neverIndexed, this.getOptions());
-    copy.merge(super.clone());
+    for (const [key, values] of this.internalRepr) {
+      copy.internalRepr.set(key, values.map((v) => Buffer.isBuffer(v) ? Buffer.from(v) : v));
+    }
     return copy;
   }
 

@@ -23,7 +23,12 @@ import {
   type TokenVerifier,
 } from "../../auth/jwt.ts";
 import { callContextOf } from "../call_context.ts";
-import { type CallStage, composeCallStages } from "./call_stage.ts";
+import {
+  type CallHooks,
+  type CallStage,
+  type CallStatus,
+  composeCallStages,
+} from "./call_stage.ts";
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from "../../shared/defaults.ts";
 
 /**
@@ -104,23 +109,26 @@ export function createAuthInterceptor(options: AuthInterceptorOptions): grpc.Ser
  * ```
  */
 export function authStage(options: AuthInterceptorOptions): CallStage {
-  const { verifier, onReject } = options;
   const policy = options.policy ?? OPEN_POLICY;
   const publicPrefixes = (options.publicServices ?? DEFAULT_PUBLIC_SERVICES).map((s) => `/${s}/`);
-  const toleranceMs = (options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000;
-  const now = options.now ?? Date.now;
   // The verifier's cache hands back the same frozen claims for a token each
   // time, so the (frozen) identity built from them is kept with them.
   const identities = new WeakMap<GreeterClaims, Identity>();
-  const identityFor = (claims: GreeterClaims) => {
-    let identity = identities.get(claims);
-    if (identity === undefined) {
-      identity = identityOf(claims, policy.rolesClaim);
-      identities.set(claims, identity);
-    }
-    return identity;
+  const shared: AuthShared = {
+    verifier: options.verifier,
+    onReject: options.onReject,
+    policy,
+    toleranceMs: (options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000,
+    now: options.now ?? Date.now,
+    identityFor(claims) {
+      let identity = identities.get(claims);
+      if (identity === undefined) {
+        identity = identityOf(claims, policy.rolesClaim);
+        identities.set(claims, identity);
+      }
+      return identity;
+    },
   };
-
   return (method, call, endCall) => {
     if (
       publicPrefixes.some((prefix) => method.path.startsWith(prefix)) &&
@@ -128,96 +136,129 @@ export function authStage(options: AuthInterceptorOptions): CallStage {
     ) {
       return undefined;
     }
-    const streaming = method.requestStream || method.responseStream;
-    let ended = false;
-    let expiryTimer: ReturnType<typeof setTimeout> | undefined;
-    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-    // Ends a wait for fresh signing keys when the caller gives up or the
-    // deadline passes; made only when the token is not in the verifier's cache.
-    let verifying: AbortController | undefined;
-    const end = () => {
-      ended = true;
-      clearTimeout(expiryTimer);
-      if (verifying !== undefined) {
-        clearTimeout(deadlineTimer);
-        verifying.abort(CALL_ENDED);
-        verifying = undefined;
-      }
-    };
-    const reject = (message: string, reason: AuthRejection) => {
-      if (ended) return;
-      end();
-      onReject?.(reason);
-      endCall({
-        code: reason === "permission" ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED,
-        details: message,
-      });
-    };
-    // Timers take at most 2^31-1 ms (about 24.8 days); a longer delay fires
-    // at once. So a long-lived token is checked in steps until it expires.
-    const armExpiry = (expiresAt: number) => {
-      const remaining = expiresAt - now();
-      if (remaining <= 0) return reject("token expired", "expired");
-      expiryTimer = setTimeout(() => armExpiry(expiresAt), Math.min(remaining, MAX_TIMER_MS));
-    };
-    const admit = (
-      claims: GreeterClaims,
-      metadata: grpc.Metadata,
-      nextMetadata: (metadata: grpc.Metadata) => void,
-    ) => {
-      const identity = identityFor(claims);
-      const decision = authorize(policy, method.path, identity);
-      if (!decision.allowed) {
-        reject(decision.message, "permission");
-        return;
-      }
-      const context = callContextOf(metadata);
-      context.claims = claims;
-      context.identity = identity;
-      metadata.remove("authorization");
-      if (streaming) armExpiry(claims.exp * 1000 + toleranceMs);
-      if (!ended) nextMetadata(metadata);
-    };
-
-    return {
-      onReceiveMetadata(metadata, nextMetadata) {
-        const values = metadata.get("authorization");
-        let token: string;
-        try {
-          if (values.length > 1) throw new TokenError("malformed");
-          token = parseBearer(values.length === 0 ? undefined : String(values[0]));
-        } catch (error) {
-          reject((error as TokenError).message, (error as TokenError).reason);
-          return;
-        }
-        // A token verified before: no promise, timer or signal for this call.
-        const known = verifier.cached?.(token);
-        if (known !== undefined) {
-          admit(known, metadata, nextMetadata);
-          return;
-        }
-        const controller = verifying = new AbortController();
-        const deadline = call.getDeadline();
-        const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-        if (Number.isFinite(deadlineMs)) {
-          deadlineTimer = setTimeout(
-            () => controller.abort(DEADLINE_PASSED),
-            Math.min(Math.max(0, deadlineMs - Date.now()), MAX_TIMER_MS),
-          );
-        }
-        verifier.verify(token, controller.signal).then((claims) => {
-          clearTimeout(deadlineTimer);
-          verifying = undefined;
-          if (!ended) admit(claims, metadata, nextMetadata);
-        }, (error: unknown) => {
-          if (error instanceof TokenError) reject(error.message, error.reason);
-          else reject("invalid bearer token", "invalid");
-        });
-      },
-      onCancel: end,
-      sendStatus() {
-        end();
-      },
-    };
+    return new AuthHooks(shared, method, call, endCall);
   };
+}
+
+/** What every call's auth hooks share: the stage's settings. */
+interface AuthShared {
+  readonly verifier: TokenVerifier;
+  readonly onReject: ((reason: AuthRejection) => void) | undefined;
+  readonly policy: AuthzPolicy;
+  readonly toleranceMs: number;
+  readonly now: () => number;
+  identityFor(claims: GreeterClaims): Identity;
+}
+
+/** One call's auth: its token check and timers, one object per call (no closures on the cached path). */
+class AuthHooks implements CallHooks {
+  ended = false;
+  expiryTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  deadlineTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /**
+   * Ends a wait for fresh signing keys when the caller gives up or the
+   * deadline passes; made only when the token is not in the verifier's cache.
+   */
+  verifying: AbortController | undefined = undefined;
+
+  constructor(
+    readonly shared: AuthShared,
+    readonly method: grpc.ServerMethodDefinition<unknown, unknown>,
+    readonly call: grpc.ServerInterceptingCallInterface,
+    readonly endCall: (status: CallStatus) => void,
+  ) {}
+
+  onReceiveMetadata(metadata: grpc.Metadata, next: (metadata: grpc.Metadata) => void): void {
+    const values = metadata.get("authorization");
+    let token: string;
+    try {
+      if (values.length > 1) throw new TokenError("malformed");
+      token = parseBearer(values.length === 0 ? undefined : String(values[0]));
+    } catch (error) {
+      this.reject((error as TokenError).message, (error as TokenError).reason);
+      return;
+    }
+    // A token verified before: no promise, timer or signal for this call.
+    const known = this.shared.verifier.cached?.(token);
+    if (known !== undefined) {
+      this.admit(known, metadata, next);
+      return;
+    }
+    const controller = this.verifying = new AbortController();
+    const deadline = this.call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    if (Number.isFinite(deadlineMs)) {
+      this.deadlineTimer = setTimeout(
+        () => controller.abort(DEADLINE_PASSED),
+        Math.min(Math.max(0, deadlineMs - Date.now()), MAX_TIMER_MS),
+      );
+    }
+    this.shared.verifier.verify(token, controller.signal).then((claims) => {
+      clearTimeout(this.deadlineTimer);
+      this.verifying = undefined;
+      if (!this.ended) this.admit(claims, metadata, next);
+    }, (error: unknown) => {
+      if (error instanceof TokenError) this.reject(error.message, error.reason);
+      else this.reject("invalid bearer token", "invalid");
+    });
+  }
+
+  onCancel(): void {
+    this.end();
+  }
+
+  sendStatus(): void {
+    this.end();
+  }
+
+  admit(claims: GreeterClaims, metadata: grpc.Metadata, next: (metadata: grpc.Metadata) => void) {
+    const identity = this.shared.identityFor(claims);
+    const decision = authorize(this.shared.policy, this.method.path, identity);
+    if (!decision.allowed) {
+      this.reject(decision.message, "permission");
+      return;
+    }
+    const context = callContextOf(metadata);
+    context.claims = claims;
+    context.identity = identity;
+    metadata.remove("authorization");
+    if (this.method.requestStream || this.method.responseStream) {
+      this.armExpiry(claims.exp * 1000 + this.shared.toleranceMs);
+    }
+    if (!this.ended) next(metadata);
+  }
+
+  end(): void {
+    this.ended = true;
+    clearTimeout(this.expiryTimer);
+    if (this.verifying !== undefined) {
+      clearTimeout(this.deadlineTimer);
+      this.verifying.abort(CALL_ENDED);
+      this.verifying = undefined;
+    }
+  }
+
+  reject(message: string, reason: AuthRejection): void {
+    if (this.ended) return;
+    this.end();
+    this.shared.onReject?.(reason);
+    this.endCall({
+      code: reason === "permission" ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED,
+      details: message,
+    });
+  }
+
+  /**
+   * Ends the call when the token expires. Timers take at most 2^31-1 ms
+   * (about 24.8 days); a longer delay fires at once. So a long-lived token is
+   * checked in steps until it expires.
+   */
+  armExpiry(expiresAt: number): void {
+    const remaining = expiresAt - this.shared.now();
+    if (remaining <= 0) return this.reject("token expired", "expired");
+    this.expiryTimer = setTimeout(
+      () => this.armExpiry(expiresAt),
+      Math.min(remaining, MAX_TIMER_MS),
+    );
+  }
 }
