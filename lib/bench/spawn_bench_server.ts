@@ -65,9 +65,8 @@ export async function spawnBenchServer(
       stdout: "piped",
       stderr: "inherit",
     })
-    : new Deno.Command(Deno.env.get("PIN_SERVER") ? "taskset" : Deno.execPath(), {
+    : new Deno.Command(Deno.execPath(), {
       args: [
-        ...(Deno.env.get("PIN_SERVER") ? ["-c", Deno.env.get("PIN_SERVER")!, Deno.execPath()] : []),
         "run",
         "--quiet",
         "--allow-net=127.0.0.1",
