@@ -85,7 +85,7 @@ export interface CompareOptions {
    * fresh process spends its first seconds running code not yet optimised and
    * growing its heap: without this, the first rounds of a unary comparison
    * came out 20-60 % slower per call than the later ones, in a different
-   * proportion for each variant. @default 3000
+   * proportion for each variant. @default 3000 (`COMPARE_SETTINGS`)
    */
   settleMs?: number;
   /** Calls in flight. @default 32 */
@@ -173,14 +173,16 @@ export async function compareServers(options: CompareOptions): Promise<Compariso
       channelOptions: { "grpc.enable_retries": 0 },
     }, options.channels ?? COMPARE_SETTINGS.channels.default)
   );
-  const settleMs = options.settleMs ?? 3000;
+  const settleMs = options.settleMs ?? COMPARE_SETTINGS.settleMs.default;
   const figures: Record<string, RoundFigures[]> = {};
   for (const v of options.variants) figures[v.name] = [];
   const settings = `${pattern}, concurrency ${
     options.concurrency ?? COMPARE_SETTINGS.concurrency.default
   }, channels ${options.channels ?? COMPARE_SETTINGS.channels.default}, ${
     (options.durationMs ?? COMPARE_SETTINGS.durationMs.default) / 1000
-  } s per run, ${rounds} rounds, each server loaded ${settleMs / 1000} s first`;
+  } s per run, ${rounds} rounds${
+    settleMs > 0 ? `, each server loaded ${settleMs / 1000} s first` : ""
+  }`;
   print(`# ${options.variants.map((v) => v.name).join(" vs ")} (${settings})`);
   const patternCall = (i: number) =>
     createPatternCall(pattern, {

@@ -26,6 +26,13 @@ export const COMPARE_SETTINGS = {
     default: 4000,
     help: "measurement window per variant and round, e.g. 4s or 500ms; a bare number is seconds",
   },
+  settleMs: {
+    flag: "settle",
+    kind: "duration",
+    minMs: 0,
+    default: 3000,
+    help: "load each server this long before the first round, unrecorded (0s: not at all)",
+  },
   concurrency: { flag: "concurrency", kind: "int", min: 1, default: 32, help: "calls in flight" },
   channels: { flag: "channels", kind: "int", min: 1, default: 2, help: "connections per variant" },
   pattern: {

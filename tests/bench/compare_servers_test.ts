@@ -11,6 +11,7 @@ Deno.test("a short comparison of two variants measures both in every round and g
     rounds: 2,
     durationMs: 300,
     warmupMs: 100,
+    settleMs: 200,
     concurrency: 2,
     channels: 1,
     print: (line) => lines.push(line),
@@ -19,7 +20,7 @@ Deno.test("a short comparison of two variants measures both in every round and g
   assert.equal(lines.length, 6, lines.join("\n"));
   assert.match(
     lines[0],
-    /^# bare vs full \(unary, concurrency 2, channels 1, 0\.3 s per run, 2 rounds\)$/,
+    /^# bare vs full \(unary, concurrency 2, channels 1, 0\.3 s per run, 2 rounds, each server loaded 0\.2 s first\)$/,
   );
   assert.match(
     lines[1],
@@ -68,6 +69,7 @@ Deno.test("a comparison drives a streaming kind against an auth-only variant, wh
     ],
     rounds: 1,
     durationMs: 200,
+    settleMs: 0,
     warmupMs: 0,
     concurrency: 2,
     channels: 1,
@@ -95,6 +97,7 @@ Deno.test("a comparison counts the requests of client streaming as the messages 
     ],
     rounds: 1,
     durationMs: 200,
+    settleMs: 0,
     warmupMs: 0,
     concurrency: 2,
     channels: 1,

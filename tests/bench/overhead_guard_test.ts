@@ -20,6 +20,7 @@ Deno.test("the full stack costs less than twice the bare server's CPU per call",
     // Each turn's warm-up is excluded from calls/s, but its CPU counts: long
     // enough that the JIT has settled after the first round.
     warmupMs: 400,
+    settleMs: 1000,
     concurrency: 16,
     channels: 2,
   });

@@ -21,6 +21,12 @@ Deno.test("settings of the comparison scripts accept --duration 4s and a bare 4 
   assert.deepEqual(scriptOptions([]).options, {}, "unset options are left to compareServers");
 });
 
+Deno.test("settings of the comparison scripts take --settle as a duration, 0s turning it off", () => {
+  assert.equal(scriptOptions(["--settle", "5s"]).options.settleMs, 5000);
+  assert.equal(scriptOptions(["--settle", "0s"]).options.settleMs, 0);
+  assert.throws(() => scriptOptions(["--settle", "-1s"]), ConfigError);
+});
+
 Deno.test("settings of the comparison scripts leave out what was not given and read --help", () => {
   assert.deepEqual(
     scriptOptions([]),

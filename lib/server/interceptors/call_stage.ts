@@ -133,10 +133,15 @@ class StagedCall implements grpc.ServerInterceptingCallInterface, CallListener {
   constructor(
     builders: readonly CallStage[],
     method: grpc.ServerMethodDefinition<unknown, unknown>,
-    readonly call: grpc.ServerInterceptingCallInterface,
+    /**
+     * The call below, nearer the network. Named as grpc-js names it in its
+     * own layers: the adapter, the peer and the sent-status lookups walk the
+     * `nextCall`s down to the base call's HTTP/2 stream.
+     */
+    readonly nextCall: grpc.ServerInterceptingCallInterface,
   ) {
     this.hooks = builders.map((stage, index) =>
-      stage(method, call, (status) => call.sendStatus(this.statusThrough(index, status)))
+      stage(method, nextCall, (status) => nextCall.sendStatus(this.statusThrough(index, status)))
     );
   }
 
@@ -144,7 +149,7 @@ class StagedCall implements grpc.ServerInterceptingCallInterface, CallListener {
 
   start(listener: CallListener): void {
     this.listener = listener;
-    this.call.start(this);
+    this.nextCall.start(this);
   }
 
   sendMetadata(headers: grpc.Metadata): void {
@@ -152,45 +157,45 @@ class StagedCall implements grpc.ServerInterceptingCallInterface, CallListener {
     for (let i = this.hooks.length - 1; i >= 0; i--) {
       headers = this.hooks[i]?.sendMetadata?.(headers) ?? headers;
     }
-    this.call.sendMetadata(headers);
+    this.nextCall.sendMetadata(headers);
   }
 
   sendMessage(message: unknown, callback: () => void): void {
     if (!this.headersSent) this.sendMetadata(new grpc.Metadata());
     for (let i = this.hooks.length - 1; i >= 0; i--) this.hooks[i]?.sendMessage?.(message);
-    this.call.sendMessage(message, callback);
+    this.nextCall.sendMessage(message, callback);
   }
 
   sendStatus(status: CallStatus): void {
-    this.call.sendStatus(this.statusThrough(this.hooks.length, status));
+    this.nextCall.sendStatus(this.statusThrough(this.hooks.length, status));
   }
 
   startRead(): void {
-    this.call.startRead();
+    this.nextCall.startRead();
   }
 
   getPeer(): string {
-    return this.call.getPeer();
+    return this.nextCall.getPeer();
   }
 
   getDeadline(): grpc.Deadline {
-    return this.call.getDeadline();
+    return this.nextCall.getDeadline();
   }
 
   getHost(): string {
-    return this.call.getHost();
+    return this.nextCall.getHost();
   }
 
   getAuthContext(): ReturnType<grpc.ServerInterceptingCallInterface["getAuthContext"]> {
-    return this.call.getAuthContext();
+    return this.nextCall.getAuthContext();
   }
 
   getConnectionInfo(): ReturnType<grpc.ServerInterceptingCallInterface["getConnectionInfo"]> {
-    return this.call.getConnectionInfo();
+    return this.nextCall.getConnectionInfo();
   }
 
   getMetricsRecorder(): ReturnType<grpc.ServerInterceptingCallInterface["getMetricsRecorder"]> {
-    return this.call.getMetricsRecorder();
+    return this.nextCall.getMetricsRecorder();
   }
 
   // The network's side: the call below reports these going up to the handler.
