@@ -17,6 +17,7 @@ import type { GreeterCallContext, GreeterService } from "./greeter.ts";
 import { requestsOf } from "./_request_stream.ts";
 import { createReplyFlow, type ReplyFlow, type ReplyFlowOptions } from "./reply_flow.ts";
 import { DEFAULT_REPLY_STALL_MS } from "../../shared/defaults.ts";
+import { handlerHttp2StreamOf } from "../_call_layers.ts";
 
 /** The parts of any server call the context needs. */
 interface AnyCall {
@@ -68,28 +69,6 @@ function attempt<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** grpc-js's call layers down to its base call, which holds the HTTP/2 stream (internal fields). */
-interface CallLayer {
-  call?: CallLayer;
-  nextCall?: CallLayer;
-  stream?: http2.ServerHttp2Stream;
-}
-
-/**
- * The HTTP/2 stream under a grpc-js server call: the handler's call wraps the
- * interceptors' calls (`call`, then each `nextCall`) around grpc-js's base
- * call. Undefined for a grpc-js without these fields (then replies are not
- * bounded, as before).
- */
-function http2StreamOf(call: object): http2.ServerHttp2Stream | undefined {
-  let layer = (call as CallLayer).call;
-  for (let depth = 0; layer !== undefined && depth < 16; depth++) {
-    if (layer.stream !== undefined) return layer.stream;
-    layer = layer.nextCall;
-  }
-  return undefined;
-}
-
 /** Bytes a reply takes on the wire, near enough: its text, the field's tag and length, the gRPC prefix. */
 function replyBytes(reply: HelloReply): number {
   return (reply.message === undefined ? 0 : Buffer.byteLength(reply.message)) + 8;
@@ -101,7 +80,7 @@ async function writeAll(
   flow: ReplyFlow,
   stallMs: number,
 ): Promise<void> {
-  const lane = flow.open(http2StreamOf(call));
+  const lane = flow.open(handlerHttp2StreamOf(call));
   for await (const reply of replies) {
     if (call.cancelled) return;
     // Respect HTTP/2 flow control: wait when the stream's buffer is full, but

@@ -6,44 +6,15 @@
  * cost about 4 µs a call (the largest single difference between the full
  * stack and the bare server in a CPU profile). The address of a connection
  * never changes, so it is kept per HTTP/2 session, which grpc-js's base call
- * exposes as `stream.session` (an interceptor further in reaches the base call
- * through each layer's `nextCall`); a call without one (a test double) falls
- * back to `getPeer()` every time.
+ * exposes as `stream.session` (found as `_call_layers.ts` says); a call
+ * without one (a test double) falls back to `getPeer()` every time.
  *
  * @module
  */
 import type * as grpc from "@grpc/grpc-js";
+import { http2StreamOf } from "../_call_layers.ts";
 
 const peers = new WeakMap<object, string>();
-
-/** The parts of grpc-js's call layers read here (internal fields, hence optional). */
-interface CallLayer {
-  nextCall?: CallLayer;
-  stream?: Http2StreamLike;
-}
-
-/** What is read of the call's `node:http2` server stream. */
-export interface Http2StreamLike {
-  /** Its HTTP/2 session (the connection); `null` once closed. */
-  session?: object | null;
-}
-
-/**
- * The `node:http2` server stream under a call, found through grpc-js's call
- * layers (each interceptor's `nextCall`, down to the base call's `stream`);
- * `undefined` for a call without one (a test double, or a grpc-js whose
- * internals moved).
- *
- * @param call the call an interceptor receives
- * @returns the HTTP/2 stream, or `undefined`
- */
-export function http2StreamOf(
-  call: grpc.ServerInterceptingCallInterface,
-): Http2StreamLike | undefined {
-  let layer = call as CallLayer;
-  while (layer.stream === undefined && layer.nextCall !== undefined) layer = layer.nextCall;
-  return layer.stream;
-}
 
 /**
  * The call's peer (`address:port`), as `call.getPeer()` gives it, cached per

@@ -8,6 +8,7 @@ import type { Logger } from "@logtape/logtape";
 import { type CallContext, callContextOf } from "../call_context.ts";
 import { REQUEST_ID_HEADER } from "../request_id.ts";
 import { withNeverIndexed } from "../never_indexed_metadata.ts";
+import { http2StreamOf } from "../_call_layers.ts";
 import { compileLogTemplate, isLogged } from "../../shared/log_template.ts";
 import { createLogLimiter, type LogLimiter } from "./log_limiter.ts";
 import { peerOf } from "./_peer.ts";
@@ -133,16 +134,13 @@ interface SentStatus {
  * answers those inside its base call, so the status never passes through an
  * interceptor's `sendStatus`; the HTTP/2 stream still shows what the client got
  * (`grpc-status` in the trailers, or in the headers of a trailers-only
- * response). Read only for failed and cancelled calls. The stream is on
- * grpc-js's base call, reached through each outer layer's `nextCall` (the
- * metrics stage sits outside logging when it is on); for a call without one
- * this finds nothing and the line says what it saw.
+ * response). Read only for failed and cancelled calls. The stream is found
+ * as `_call_layers.ts` says; for a call without one this finds nothing and
+ * the line says what it saw.
  */
 function sentStatus(call: object): SentStatus | undefined {
-  let layer = call as CallLayer | undefined;
-  while (layer !== undefined && layer.stream === undefined) layer = layer.nextCall;
-  const stream = layer?.stream;
-  const sent = stream?.sentTrailers ?? stream?.sentHeaders;
+  const stream = http2StreamOf(call);
+  const sent: Headers | undefined = stream?.sentTrailers ?? stream?.sentHeaders;
   const code = sent?.["grpc-status"];
   if (code === undefined) return undefined;
   const message = sent!["grpc-message"];
@@ -155,11 +153,6 @@ function sentStatus(call: object): SentStatus | undefined {
   return { code: Number(code), details };
 }
 type Headers = Record<string, unknown>;
-/** grpc-js's call layers, as far as `sentStatus` reads them (internal fields). */
-interface CallLayer {
-  nextCall?: CallLayer;
-  stream?: { sentTrailers?: Headers; sentHeaders?: Headers };
-}
 
 /**
  * Builds the logging interceptor. It logs method, peer, status, duration,

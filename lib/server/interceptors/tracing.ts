@@ -17,7 +17,8 @@ import {
   type SpanStarter,
   type TraceSampler,
 } from "../../shared/tracing.ts";
-import { http2StreamOf, peerOf } from "./_peer.ts";
+import { peerOf } from "./_peer.ts";
+import { http2StreamOf } from "../_call_layers.ts";
 import { detachRuntimeSpan, runtimeSpanOf } from "./_runtime_span.ts";
 import { type CallStage, composeCallStages } from "./call_stage.ts";
 
