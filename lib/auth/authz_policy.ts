@@ -187,8 +187,23 @@ export type AuthzDecision =
  * ```
  */
 export function authorize(policy: AuthzPolicy, path: string, identity: Identity): AuthzDecision {
-  const rule = requirementFor(policy, path);
-  if (rule === undefined) return { allowed: true };
+  return decide(requirementFor(policy, path), identity);
+}
+
+const ALLOWED: AuthzDecision = Object.freeze({ allowed: true });
+
+/**
+ * Checks an identity against a rule found earlier with
+ * {@linkcode requirementFor} (`undefined`: any valid token), as
+ * {@linkcode authorize} does: for a caller that looks the rule up once per
+ * method rather than once per call.
+ *
+ * @param rule the method's rule, if any
+ * @param identity the verified caller
+ * @returns allowed, or the refusal naming the first missing scope or role
+ */
+export function decide(rule: Requirement | undefined, identity: Identity): AuthzDecision {
+  if (rule === undefined) return ALLOWED;
   const missingScope = rule.scopes.find((s) => !identity.scopes.includes(s));
   if (missingScope !== undefined) {
     return { allowed: false, message: `missing scope "${missingScope}"` };
@@ -197,7 +212,7 @@ export function authorize(policy: AuthzPolicy, path: string, identity: Identity)
   if (missingRole !== undefined) {
     return { allowed: false, message: `missing role "${missingRole}"` };
   }
-  return { allowed: true };
+  return ALLOWED;
 }
 
 /**

@@ -2,10 +2,12 @@
 import assert from "node:assert/strict";
 import {
   authorize,
+  decide,
   identityOf,
   namesMethod,
   parseAuthzPolicy,
   PolicyError,
+  requirementFor,
 } from "../../lib/auth/authz_policy.ts";
 
 const KNOWN = [
@@ -54,13 +56,12 @@ Deno.test("the same policy reads from YAML and JSON and decides per method", asy
     ];
     for (const [name, path, claims, refusal] of cases) {
       await t.step(`${format}: ${name} is ${refusal === null ? "allowed" : "refused"}`, () => {
-        const decision = authorize(
-          policy,
-          path,
-          identityOf({ sub: "s", ...claims }, policy.rolesClaim),
-        );
+        const identity = identityOf({ sub: "s", ...claims }, policy.rolesClaim);
+        const decision = authorize(policy, path, identity);
         if (refusal === null) assert.deepEqual(decision, { allowed: true });
         else assert.deepEqual(decision, { allowed: false, message: refusal });
+        // The auth stage looks the rule up once per method, then decides per call.
+        assert.deepEqual(decide(requirementFor(policy, path), identity), decision);
       });
     }
   }

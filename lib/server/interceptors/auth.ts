@@ -8,12 +8,14 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import {
-  authorize,
   type AuthzPolicy,
+  decide,
   type Identity,
   identityOf,
   namesMethod,
   OPEN_POLICY,
+  type Requirement,
+  requirementFor,
 } from "../../auth/authz_policy.ts";
 import {
   type GreeterClaims,
@@ -40,6 +42,9 @@ export const DEFAULT_PUBLIC_SERVICES: readonly string[] = [
   "grpc.reflection.v1.ServerReflection",
   "grpc.reflection.v1alpha.ServerReflection",
 ];
+
+/** Methods whose policy rule the auth stage keeps. */
+const MAX_CACHED_RULES = 1024;
 
 /** Longest delay `setTimeout` honours, in milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -114,6 +119,9 @@ export function authStage(options: AuthInterceptorOptions): CallStage {
   // The verifier's cache hands back the same frozen claims for a token each
   // time, so the (frozen) identity built from them is kept with them.
   const identities = new WeakMap<GreeterClaims, Identity>();
+  // Each method's rule, looked up on its first call (paths are the server's
+  // methods; the bound only guards against a grpc-js that routes others here).
+  const rules = new Map<string, Requirement | undefined>();
   const shared: AuthShared = {
     verifier: options.verifier,
     onReject: options.onReject,
@@ -127,6 +135,12 @@ export function authStage(options: AuthInterceptorOptions): CallStage {
         identities.set(claims, identity);
       }
       return identity;
+    },
+    ruleFor(path) {
+      if (rules.has(path)) return rules.get(path);
+      const rule = requirementFor(policy, path);
+      if (rules.size < MAX_CACHED_RULES) rules.set(path, rule);
+      return rule;
     },
   };
   return (method, call, endCall) => {
@@ -148,6 +162,8 @@ interface AuthShared {
   readonly toleranceMs: number;
   readonly now: () => number;
   identityFor(claims: GreeterClaims): Identity;
+  /** The policy's rule for a method (`undefined`: any valid token). */
+  ruleFor(path: string): Requirement | undefined;
 }
 
 /** One call's auth: its token check and timers, one object per call (no closures on the cached path). */
@@ -213,7 +229,7 @@ class AuthHooks implements CallHooks {
 
   admit(claims: GreeterClaims, metadata: grpc.Metadata, next: (metadata: grpc.Metadata) => void) {
     const identity = this.shared.identityFor(claims);
-    const decision = authorize(this.shared.policy, this.method.path, identity);
+    const decision = decide(this.shared.ruleFor(this.method.path), identity);
     if (!decision.allowed) {
       this.reject(decision.message, "permission");
       return;
