@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { handlerHttp2StreamOf, http2StreamOf } from "../../lib/server/_call_layers.ts";
 import { composeCallStages } from "../../lib/server/interceptors/call_stage.ts";
 
