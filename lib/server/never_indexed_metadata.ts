@@ -8,7 +8,7 @@
  * pushes out entries that do repeat. Sent as a never-indexed literal, it is
  * encoded once and stored by nobody (RFC 7541, section 7.1.3). Profiled on
  * Deno 2.9.3 with the unary bench, the indexed request id made the server's
- * HTTP/2 frame encoding cost 1.7 µs more per call (see BENCHMARKS.md).
+ * HTTP/2 frame encoding cost about 1.6 µs more per call (see BENCHMARKS.md).
  *
  * grpc-js has no switch for this. It turns metadata into an HTTP/2 header
  * object with `toHttp2Headers()` and hands that object to `respond()` or
