@@ -40,6 +40,9 @@ export class EncodedLines {
   #starts: number[] = [];
   #first = 0;
   #end = 0;
+  /** The last head given to {@linkcode EncodedLines.pushSplit}, and its UTF-8. */
+  #head = "";
+  #headBytes = new Uint8Array(0);
 
   /** Lines queued (and not dropped) since the last {@linkcode EncodedLines.take}. */
   get length(): number {
@@ -56,6 +59,29 @@ export class EncodedLines {
     if (this.#end + line.length * 3 > this.#slab.length) this.#makeRoom(line.length * 3);
     this.#starts.push(this.#end);
     this.#end += this.#encoder.encodeInto(line, this.#slab.subarray(this.#end)).written;
+  }
+
+  /**
+   * Encodes the line `head + body` at the end of the queue, the same bytes as
+   * {@linkcode EncodedLines.push} would write. The head's bytes are kept and
+   * copied while the next lines come with the same head string, so only each
+   * body is encoded (see `SplitTextFormatter` in `text_formatter.ts`).
+   *
+   * @param head the start of the line, shared by lines in a row
+   * @param body the rest, with the line break
+   */
+  pushSplit(head: string, body: string): void {
+    if (head !== this.#head) {
+      this.#head = head;
+      this.#headBytes = this.#encoder.encode(head);
+    }
+    const headBytes = this.#headBytes;
+    const most = headBytes.length + body.length * 3;
+    if (this.#end + most > this.#slab.length) this.#makeRoom(most);
+    this.#starts.push(this.#end);
+    this.#slab.set(headBytes, this.#end);
+    this.#end += headBytes.length;
+    this.#end += this.#encoder.encodeInto(body, this.#slab.subarray(this.#end)).written;
   }
 
   /** Forgets the oldest queued line (none when the queue is empty). */

@@ -31,7 +31,12 @@ import {
 } from "@logtape/logtape";
 import { EncodedLines } from "./_encoded_lines.ts";
 import { markDirectSink, observeRecord } from "./_log_routes.ts";
-import { createTextFormatter, renderBareValue } from "./text_formatter.ts";
+import {
+  createTextFormatter,
+  isSplitTextFormatter,
+  renderBareValue,
+  type SplitTextFormatter,
+} from "./text_formatter.ts";
 
 /** Root category of every logger in this project. */
 export const LOG_CATEGORY = "greeter";
@@ -99,13 +104,22 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncD
 export { renderBareValue };
 
 /** Appends ` worker=N` to each text line (before its line break) when `worker` is set. */
-function withWorkerSuffix(format: TextFormatter, worker: number | undefined): TextFormatter {
+function withWorkerSuffix(
+  format: SplitTextFormatter,
+  worker: number | undefined,
+): SplitTextFormatter {
   if (worker === undefined) return format;
   const suffix = ` worker=${worker}`;
-  return (record) => {
-    const line = format(record);
-    return line.endsWith("\n") ? `${line.slice(0, -1)}${suffix}\n` : `${line}${suffix}`;
+  const withSuffix = (line: string) =>
+    line.endsWith("\n") ? `${line.slice(0, -1)}${suffix}\n` : `${line}${suffix}`;
+  const body = (record: LogRecord) => {
+    const rest = format.body(record);
+    return rest === undefined ? undefined : withSuffix(rest);
   };
+  return Object.defineProperties((record: LogRecord) => withSuffix(format(record)), {
+    body: { value: body },
+    head: { get: () => format.head },
+  }) as SplitTextFormatter;
 }
 
 /**
@@ -212,6 +226,8 @@ export function createBatchingSink(
   const interval = options.flushIntervalMs ?? FLUSH_INTERVAL_MS;
   const writer = stream.getWriter();
   const lines = new EncodedLines();
+  // Lines that share a head (timestamp, level, category) have it encoded once.
+  const split = isSplitTextFormatter(formatter) ? formatter : undefined;
   let dropped = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let writing: Promise<void> = Promise.resolve();
@@ -244,12 +260,14 @@ export function createBatchingSink(
     // Never throws (it is a direct sink): a record that cannot be formatted or
     // queued is skipped; the others still go out.
     try {
-      const line = formatter(record);
+      const body = split?.body(record);
+      const line = body === undefined ? formatter(record) : undefined;
       if (lines.length >= max) {
         lines.dropOldest();
         dropped++;
       }
-      lines.push(line);
+      if (line === undefined) lines.pushSplit(split!.head, body!);
+      else lines.push(line);
       timer ??= setTimeout(flush, interval);
     } catch {
       // Skipped.

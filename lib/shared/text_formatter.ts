@@ -81,7 +81,7 @@ const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : `${n}`);
  * const sink = createBatchingSink(Deno.stderr.writable, createTextFormatter());
  * ```
  */
-export function createTextFormatter(): TextFormatter {
+export function createTextFormatter(): SplitTextFormatter {
   const fallback = getTextFormatter({ timestamp: "date-time-tz", value: renderBareValue });
   // Date and time up to the second of the last line: most lines share it.
   let second = NaN;
@@ -112,19 +112,23 @@ export function createTextFormatter(): TextFormatter {
     return `${secondText}${pad3(ms - s * 1000)} +00`;
   };
 
-  return (record: LogRecord): string => {
+  // The timestamp and the head text together: the same string object while
+  // neither changes, which is how the sink knows its encoding still holds.
+  let head = "";
+
+  const body = (record: LogRecord): string | undefined => {
     const parts = record.message;
     if (
       record.sourceLocation !== undefined || !Number.isInteger(record.timestamp) ||
       record.timestamp < 0 || !(record.level in LEVELS)
     ) {
-      return fallback(record);
+      return undefined;
     }
     let message = "";
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i];
       if (i % 2 === 0) {
-        if (typeof part !== "string") return fallback(record);
+        if (typeof part !== "string") return undefined;
         if (seen[i] !== part) {
           seen[i] = part;
           written[i] = UNSAFE_IN_TEXT.test(part) ? sanitizeControlSequences(part) : part;
@@ -150,21 +154,64 @@ export function createTextFormatter(): TextFormatter {
           message += String(part);
           break;
         default:
-          if (part !== null) return fallback(record);
+          if (part !== null) return undefined;
           message += "null";
       }
     }
+    let headChanged = false;
     if (record.category !== lastCategory || record.level !== lastLevel) {
       lastCategory = record.category;
       lastLevel = record.level;
       headText = ` [${LEVELS[record.level]}] ${
         record.category.map((c) => sanitizeControlSequences(c, { sgr: "escape" })).join("·")
       }: `;
+      headChanged = true;
     }
     if (record.timestamp !== lastMs) {
       lastMs = record.timestamp;
       lastMsText = timestamp(lastMs);
+      headChanged = true;
     }
-    return `${lastMsText}${headText}${message}\n`;
+    if (headChanged) head = `${lastMsText}${headText}`;
+    return `${message}\n`;
   };
+
+  const format = (record: LogRecord): string => {
+    const rest = body(record);
+    return rest === undefined ? fallback(record) : head + rest;
+  };
+  return Object.defineProperties(format, {
+    body: { value: body },
+    head: { get: () => head },
+  }) as SplitTextFormatter;
+}
+
+/**
+ * A text formatter that can also give a line as two parts: a head (timestamp,
+ * level, category) that many lines in a row share, and a body (the message
+ * and the line break). `createBatchingSink` (`log.ts`) encodes a head once
+ * for all the lines that share it and each body on its own: the head holds
+ * the category separator `·`, which sends a whole line through
+ * `TextEncoder`'s slower non-ASCII path, while a body is usually plain ASCII.
+ * `head + body(record)` is always the line the formatter itself writes.
+ */
+export interface SplitTextFormatter extends TextFormatter {
+  /**
+   * The body of `record`'s line, leaving its head in {@linkcode head}; or
+   * `undefined` for a record only the formatter itself writes (call it then).
+   */
+  body(record: LogRecord): string | undefined;
+  /** The head of the line `body` last made; the same string object until it changes. */
+  readonly head: string;
+}
+
+/**
+ * Whether `formatter` can give its lines as head and body.
+ *
+ * @param formatter any text formatter
+ * @returns true for a {@linkcode SplitTextFormatter}
+ */
+export function isSplitTextFormatter(formatter: TextFormatter): formatter is SplitTextFormatter {
+  return typeof (formatter as Partial<SplitTextFormatter>).body === "function" &&
+    typeof (formatter as Partial<SplitTextFormatter>).head === "string";
 }

@@ -85,3 +85,31 @@ Deno.test("encoded lines leave every batch handed out as it was, across slabs", 
   }
   for (const [bytes, text] of taken) assert.equal(decode(bytes), text);
 });
+
+Deno.test("encoded lines write a line given as head and body as the same bytes as the whole line", () => {
+  // Heads repeat (as the formatter's do within a millisecond) and change;
+  // whole lines, split lines and drops interleave.
+  const lines = new EncodedLines();
+  let model: string[] = [];
+  let seed = 5;
+  const next = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  let head = "2026-11-29 16:05:09.001 +00 [INF] greeter·server·call: ";
+  for (let i = 0; i < 20_000; i++) {
+    if (next(7) === 0) head = `2026-11-29 16:05:09.${i % 1000} +00 [WRN] a·b: `;
+    const body = `line ${i} ${"é".repeat(next(3))}${next(200) === 0 ? "x".repeat(300_000) : ""}\n`;
+    if (next(3) === 0) lines.push(head + body);
+    else lines.pushSplit(head, body);
+    model.push(head + body);
+    if (lines.length > 500) {
+      lines.dropOldest();
+      model.shift();
+    }
+    if (next(1000) === 0 || i === 19_999) {
+      assert.equal(decode(lines.take()), model.join(""), `batch taken at line ${i}`);
+      model = [];
+    }
+  }
+});

@@ -162,5 +162,29 @@ Deno.test("text formatter writes logtape's line for each of a mixed run of recor
     timestamp += pick([0, 0, 1, 7, -3]);
     const r = record(message, { category: pick(categories), level: pick(levels), timestamp });
     assert.equal(format(r), logtape(r), `record ${n}: ${Deno.inspect(message)}`);
+    // The same line as head and body, as the batching sink takes it.
+    const body = format.body(r);
+    if (body !== undefined) assert.equal(format.head + body, logtape(r), `record ${n}, split`);
   }
+});
+
+Deno.test("text formatter gives a line as head and body, the head the same string while it holds", () => {
+  const format = createTextFormatter();
+  const at = (ms: number, level: LogLevel = "info") =>
+    record(["call ", "/x/Y", " OK"], { timestamp: Date.UTC(2026, 10, 29, 16, 5, 9, ms), level });
+  assert.equal(format.body(at(1)), "call /x/Y OK\n");
+  const head = format.head;
+  assert.equal(head, "2026-11-29 16:05:09.001 +00 [INF] greeter·server·call: ");
+  format.body(at(1));
+  assert.ok(Object.is(format.head, head), "same millisecond, level and category: same head");
+  format.body(at(2));
+  assert.equal(format.head, "2026-11-29 16:05:09.002 +00 [INF] greeter·server·call: ");
+  format.body(at(2, "error"));
+  assert.equal(format.head, "2026-11-29 16:05:09.002 +00 [ERR] greeter·server·call: ");
+  const located = record(
+    ["x"],
+    { sourceLocation: { file: "a.ts", line: 1 } } as Partial<LogRecord>,
+  );
+  assert.equal(format.body(located), undefined, "a record only the formatter writes");
+  assert.equal(format(located), logtape(located));
 });
