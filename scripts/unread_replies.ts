@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { h2Frame, hpackBlock } from "../lib/bench/raw_http2.ts";
+import { grpcMessage, h2Frame, hpackBlock } from "../lib/bench/raw_http2.ts";
 import { checkoutRootSetting, readScriptSettings } from "../lib/cli/script_settings.ts";
 import type { SettingsTable } from "../lib/cli/settings.ts";
 import { loadGreeterProto } from "../lib/shared/proto.ts";
@@ -110,13 +110,12 @@ export async function measureUnreadReplies(
   // The server and its workers (main.ts runs under a supervisor on a leaking Deno).
   const rssMb = () => treeRssBytes(child.pid) / 2 ** 20;
 
-  const request = loadGreeterProto().helloworld.Greeter.service.SayHelloStream.requestSerialize({
-    name: "x".repeat(200),
-    count: options.count ?? 100,
-  });
-  const message = new Uint8Array(5 + request.length);
-  new DataView(message.buffer).setUint32(1, request.length);
-  message.set(request, 5);
+  const message = grpcMessage(
+    loadGreeterProto().helloworld.Greeter.service.SayHelloStream.requestSerialize({
+      name: "x".repeat(200),
+      count: options.count ?? 100,
+    }),
+  );
   const block = hpackBlock([
     [":method", "POST"],
     [":scheme", "http"],

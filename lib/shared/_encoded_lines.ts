@@ -18,6 +18,8 @@
 /** Bytes of a slab; a batch larger than this gets a slab of its own. */
 const SLAB_BYTES = 1024 * 1024;
 
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * UTF-8 lines waiting to be written, oldest first. `take` hands out the
  * queued bytes; the next batch starts after them.
@@ -42,7 +44,7 @@ export class EncodedLines {
   #end = 0;
   /** The last head given to {@linkcode EncodedLines.pushSplit}, and its UTF-8. */
   #head = "";
-  #headBytes = new Uint8Array(0);
+  #headBytes = NO_BYTES;
 
   /** Lines queued (and not dropped) since the last {@linkcode EncodedLines.take}. */
   get length(): number {
@@ -55,10 +57,7 @@ export class EncodedLines {
    * @param line the text, with its line break
    */
   push(line: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    if (this.#end + line.length * 3 > this.#slab.length) this.#makeRoom(line.length * 3);
-    this.#starts.push(this.#end);
-    this.#end += this.#encoder.encodeInto(line, this.#slab.subarray(this.#end)).written;
+    this.#append(NO_BYTES, line);
   }
 
   /**
@@ -75,13 +74,18 @@ export class EncodedLines {
       this.#head = head;
       this.#headBytes = this.#encoder.encode(head);
     }
-    const headBytes = this.#headBytes;
-    const most = headBytes.length + body.length * 3;
+    this.#append(this.#headBytes, body);
+  }
+
+  /** Queues one line: `prefix` as it is, then `text` encoded. */
+  #append(prefix: Uint8Array, text: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    const most = prefix.length + text.length * 3;
     if (this.#end + most > this.#slab.length) this.#makeRoom(most);
     this.#starts.push(this.#end);
-    this.#slab.set(headBytes, this.#end);
-    this.#end += headBytes.length;
-    this.#end += this.#encoder.encodeInto(body, this.#slab.subarray(this.#end)).written;
+    this.#slab.set(prefix, this.#end);
+    this.#end += prefix.length;
+    this.#end += this.#encoder.encodeInto(text, this.#slab.subarray(this.#end)).written;
   }
 
   /** Forgets the oldest queued line (none when the queue is empty). */

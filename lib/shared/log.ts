@@ -199,7 +199,9 @@ const IMMEDIATE_SINK = Symbol.for("LogTape.sinkSnapshotPolicy.immediate");
  * oldest are dropped beyond that, and a warning line says how many.
  * Disposing writes what is queued and releases `stream` (it stays open).
  *
- * Each line is encoded to UTF-8 when it is queued (`_encoded_lines.ts`). (Writing a `Deno.FsFile` directly instead of
+ * Each line is encoded to UTF-8 when it is queued (`_encoded_lines.ts`),
+ * a formatter's shared line head once for all the lines that share it
+ * (`SplitTextFormatter`). (Writing a `Deno.FsFile` directly instead of
  * through its `writable` was tried: its `write` costs about five times the
  * CPU of the stream writer's.)
  *

@@ -8,9 +8,10 @@
  * {@linkcode LogTemplate} splits the template when it is built and emits a
  * finished record through `logger.emit`, which the same filters and sinks
  * receive; once the sinks a (logger, level) reaches are known and are this
- * project's batching sinks, straight to them (`_log_routes.ts`). The record equals the one `logger.info` would build (same message
- * parts, properties, category and level), so every formatter writes the same
- * line; `tests/shared/log_template_test.ts` proves it against logtape.
+ * project's batching sinks, straight to them (`_log_routes.ts`). The record
+ * equals the one `logger.info` would build (same message parts, properties,
+ * category and level), so every formatter writes the same line;
+ * `tests/shared/log_template_test.ts` proves it against logtape.
  *
  * @module
  */

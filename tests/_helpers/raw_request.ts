@@ -9,14 +9,13 @@
 import http2 from "node:http2";
 import { Buffer } from "node:buffer";
 import { loadGreeterProto } from "../../lib/shared/proto.ts";
+import { grpcMessage } from "../../lib/bench/raw_http2.ts";
 
 /** A `HelloRequest` as one length-prefixed gRPC message. */
 export function encodeHelloRequest(request: { name: string; count: number }): Uint8Array {
-  const bytes = loadGreeterProto().helloworld.Greeter.service.SayHello.requestSerialize(request);
-  const framed = new Uint8Array(5 + bytes.length);
-  new DataView(framed.buffer).setUint32(1, bytes.length);
-  framed.set(bytes, 5);
-  return framed;
+  return grpcMessage(
+    loadGreeterProto().helloworld.Greeter.service.SayHello.requestSerialize(request),
+  );
 }
 
 /** What came back for a {@linkcode rawRequest}. */
