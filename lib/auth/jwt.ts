@@ -343,6 +343,36 @@ export function parseBearer(header: string | undefined): string {
   return match[1];
 }
 
+/**
+ * {@linkcode parseBearer} remembering the last header it read. A client sends
+ * the same `authorization` header on call after call, so most calls skip the
+ * pattern match and get back the same token string, whose hash the verifier's
+ * cache has already computed. A header that fails is not remembered.
+ *
+ * @example
+ * ```ts
+ * const bearer = new BearerParser();
+ * bearer.parse("Bearer eyJ...x.y"); // "eyJ...x.y", matched
+ * bearer.parse("Bearer eyJ...x.y"); // the same string, remembered
+ * ```
+ */
+export class BearerParser {
+  #header: string | undefined = undefined;
+  #token = "";
+
+  /**
+   * @param header the `authorization` value, if any
+   * @returns the token, or throws {@linkcode TokenError} as {@linkcode parseBearer} does
+   */
+  parse(header: string | undefined): string {
+    if (header !== undefined && header === this.#header) return this.#token;
+    const token = parseBearer(header);
+    this.#header = header;
+    this.#token = token;
+    return token;
+  }
+}
+
 /** Throws unless `secret` is long enough to be a real HMAC key. */
 export function assertSecret(secret: Uint8Array): void {
   if (secret.byteLength < MIN_SECRET_BYTES) {

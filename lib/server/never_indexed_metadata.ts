@@ -24,7 +24,12 @@ import { sensitiveHeaders } from "node:http2";
 
 /** Metadata that sends `neverIndexed` as never-indexed literals. */
 class NeverIndexedMetadata extends grpc.Metadata {
-  constructor(readonly neverIndexed: readonly string[], options?: grpc.MetadataOptions) {
+  constructor(
+    public neverIndexed: readonly string[],
+    options?: grpc.MetadataOptions,
+    /** Made by {@linkcode freshResponseHeaders}: the call's own, changed in place. */
+    readonly fresh = false,
+  ) {
     super(options);
   }
 
@@ -40,16 +45,53 @@ class NeverIndexedMetadata extends grpc.Metadata {
   /** grpc-js's header object, plus the list Node's and Deno's HTTP/2 read. */
   override toHttp2Headers(): ReturnType<grpc.Metadata["toHttp2Headers"]> {
     const headers = super.toHttp2Headers();
-    (headers as Record<symbol, unknown>)[sensitiveHeaders] = this.neverIndexed;
+    if (this.neverIndexed.length > 0) {
+      (headers as Record<symbol, unknown>)[sensitiveHeaders] = this.neverIndexed;
+    }
     return headers;
   }
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * Empty response headers for a call that sends a message before any headers
+ * (grpc-js's unary and streaming handlers do): metadata like grpc-js's own,
+ * which {@linkcode withNeverIndexed} then changes in place instead of copying,
+ * since nothing else holds it.
+ *
+ * @returns empty headers that belong to the call
+ */
+export function freshResponseHeaders(): grpc.Metadata {
+  return new NeverIndexedMetadata(NONE, undefined, true);
+}
+
+/** One frozen list per key, shared by every call (a server sends one or two keys this way). */
+const LISTS = new Map<string, readonly string[]>();
+const MAX_LISTS = 64;
+
+function neverIndexedList(key: string): readonly string[] {
+  let list = LISTS.get(key);
+  if (list === undefined) {
+    list = Object.freeze([key]);
+    if (LISTS.size < MAX_LISTS) LISTS.set(key, list);
+  }
+  return list;
+}
+
+/** `list` with `key` at the end, unless it is there already. */
+function withKey(list: readonly string[], key: string): readonly string[] {
+  if (list.includes(key)) return list;
+  return list.length === 0 ? neverIndexedList(key) : Object.freeze([...list, key]);
 }
 
 /**
  * A copy of `source` (or empty metadata) with `key` set to `value`, which goes
  * out as a never-indexed literal; everything else in `source` is sent as
- * before. For a response's headers or trailers (an interceptor's
- * `sendMetadata` or `sendStatus`).
+ * before (keys it already sent never-indexed stay so). For a response's
+ * headers or trailers (an interceptor's `sendMetadata` or `sendStatus`).
+ * Headers from {@linkcode freshResponseHeaders} are not copied but changed
+ * and returned.
  *
  * @param source the headers or trailers the call would send, if any
  * @param key the metadata key (lowercase, not `-bin`)
@@ -67,7 +109,16 @@ export function withNeverIndexed(
   key: string,
   value: string,
 ): grpc.Metadata {
-  const metadata = new NeverIndexedMetadata([key], source?.getOptions() ?? undefined);
+  // The source's own never-indexed keys stay never-indexed.
+  const list = source instanceof NeverIndexedMetadata
+    ? withKey(source.neverIndexed, key)
+    : neverIndexedList(key);
+  if (source instanceof NeverIndexedMetadata && source.fresh) {
+    source.set(key, value);
+    source.neverIndexed = list;
+    return source;
+  }
+  const metadata = new NeverIndexedMetadata(list, source?.getOptions());
   if (source != null) metadata.merge(source);
   metadata.set(key, value);
   return metadata;

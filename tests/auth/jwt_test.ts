@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import * as jose from "jose";
 import {
+  BearerParser,
   createTokenVerifier,
   type GreeterClaims,
   type HmacAlgorithm,
@@ -332,6 +333,48 @@ Deno.test("parseBearer extracts the token or names the problem", async (t) => {
         }
       },
     );
+  }
+});
+
+Deno.test("BearerParser answers as parseBearer for every header, repeated or not, and hands back the same token", () => {
+  const headers = [
+    "Bearer aaa.bbb.ccc",
+    "Bearer aaa.bbb.ccc",
+    "Bearer aaa.bbb",
+    "Bearer aaa.bbb.ccc",
+    undefined,
+    undefined,
+    "bearer ddd.eee.fff",
+    "",
+    "bearer ddd.eee.fff",
+    "Basic aaa.bbb.ccc",
+    "Basic aaa.bbb.ccc",
+    "bearer ddd.eee.fff",
+  ];
+  const bearer = new BearerParser();
+  let last: string | undefined;
+  let lastHeader: string | undefined;
+  for (const [i, header] of headers.entries()) {
+    const expected = (() => {
+      try {
+        return parseBearer(header);
+      } catch (error) {
+        return error as TokenError;
+      }
+    })();
+    if (typeof expected === "string") {
+      const token = bearer.parse(header);
+      assert.equal(token, expected, `header ${i}`);
+      if (header === lastHeader) assert.ok(Object.is(token, last), `header ${i}: the same string`);
+      last = token;
+      lastHeader = header;
+    } else {
+      assert.throws(
+        () => bearer.parse(header),
+        (error) => error instanceof TokenError && error.reason === expected.reason,
+        `header ${i}`,
+      );
+    }
   }
 });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { withNeverIndexed } from "../../lib/server/never_indexed_metadata.ts";
+import { freshResponseHeaders, withNeverIndexed } from "../../lib/server/never_indexed_metadata.ts";
 import { REQUEST_ID_HEADER } from "../../lib/server/request_id.ts";
 import { encodeHelloRequest, rawRequest } from "../_helpers/raw_request.ts";
 import { startTestServer } from "../_helpers/test_server.ts";
@@ -49,6 +49,22 @@ Deno.test("never-indexed metadata starts empty when there is no source", () => {
     const headers = withNeverIndexed(source, REQUEST_ID_HEADER, "id-3").toHttp2Headers();
     assert.deepEqual(Object.keys(headers), [REQUEST_ID_HEADER]);
   }
+});
+
+Deno.test("fresh response headers take the key in place, and their copies are copied again", () => {
+  const fresh = freshResponseHeaders();
+  assert.deepEqual(neverIndexed(fresh.toHttp2Headers()), [], "nothing marked before a key is set");
+  const headers = withNeverIndexed(fresh, REQUEST_ID_HEADER, "id-4");
+  assert.ok(Object.is(headers, fresh), "the call's own headers are changed, not copied");
+  assert.deepEqual(withNeverIndexed(headers, "x-other", "v"), headers, "a second key too");
+  const wire = headers.toHttp2Headers();
+  assert.deepEqual(neverIndexed(wire), [REQUEST_ID_HEADER, "x-other"]);
+  assert.equal(wire[REQUEST_ID_HEADER], "id-4");
+  const copy = headers.clone();
+  const changed = withNeverIndexed(copy, REQUEST_ID_HEADER, "id-5");
+  assert.ok(!Object.is(changed, copy), "a clone is not the call's own: it is copied");
+  assert.deepEqual(copy.get(REQUEST_ID_HEADER), ["id-4"]);
+  assert.deepEqual(neverIndexed(changed.toHttp2Headers()), [REQUEST_ID_HEADER, "x-other"]);
 });
 
 const onTheWire: [string, boolean, string][] = [

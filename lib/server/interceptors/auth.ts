@@ -18,8 +18,8 @@ import {
   requirementFor,
 } from "../../auth/authz_policy.ts";
 import {
+  BearerParser,
   type GreeterClaims,
-  parseBearer,
   TokenError,
   type TokenRejection,
   type TokenVerifier,
@@ -124,6 +124,7 @@ export function authStage(options: AuthInterceptorOptions): CallStage {
   const rules = new Map<string, Requirement | undefined>();
   const shared: AuthShared = {
     verifier: options.verifier,
+    bearer: new BearerParser(),
     onReject: options.onReject,
     policy,
     toleranceMs: (options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000,
@@ -143,20 +144,25 @@ export function authStage(options: AuthInterceptorOptions): CallStage {
       return rule;
     },
   };
-  return (method, call, endCall) => {
-    if (
-      publicPrefixes.some((prefix) => method.path.startsWith(prefix)) &&
-      !namesMethod(policy, method.path)
-    ) {
-      return undefined;
+  // Whether each method is public, decided on its first call (bounded as `rules`).
+  const publicPaths = new Map<string, boolean>();
+  const isPublic = (path: string): boolean => {
+    let open = publicPaths.get(path);
+    if (open === undefined) {
+      open = publicPrefixes.some((prefix) => path.startsWith(prefix)) && !namesMethod(policy, path);
+      if (publicPaths.size < MAX_CACHED_RULES) publicPaths.set(path, open);
     }
-    return new AuthHooks(shared, method, call, endCall);
+    return open;
   };
+  return (method, call, endCall) =>
+    isPublic(method.path) ? undefined : new AuthHooks(shared, method, call, endCall);
 }
 
 /** What every call's auth hooks share: the stage's settings. */
 interface AuthShared {
   readonly verifier: TokenVerifier;
+  /** Reads the bearer token, remembering the last header. */
+  readonly bearer: BearerParser;
   readonly onReject: ((reason: AuthRejection) => void) | undefined;
   readonly policy: AuthzPolicy;
   readonly toleranceMs: number;
@@ -189,7 +195,7 @@ class AuthHooks implements CallHooks {
     let token: string;
     try {
       if (values.length > 1) throw new TokenError("malformed");
-      token = parseBearer(values.length === 0 ? undefined : String(values[0]));
+      token = this.shared.bearer.parse(values.length === 0 ? undefined : String(values[0]));
     } catch (error) {
       this.reject((error as TokenError).message, (error as TokenError).reason);
       return;

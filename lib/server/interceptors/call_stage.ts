@@ -24,7 +24,8 @@
  *
  * @module
  */
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
+import { freshResponseHeaders } from "../never_indexed_metadata.ts";
 
 /** A status as grpc-js sends it: code, details and optional trailers. */
 export type CallStatus = Parameters<grpc.ServerInterceptingCallInterface["sendStatus"]>[0];
@@ -140,9 +141,12 @@ class StagedCall implements grpc.ServerInterceptingCallInterface, CallListener {
      */
     readonly nextCall: grpc.ServerInterceptingCallInterface,
   ) {
-    this.hooks = builders.map((stage, index) =>
-      stage(method, nextCall, (status) => nextCall.sendStatus(this.statusThrough(index, status)))
-    );
+    // A loop, not `map`: no callback closure per call.
+    const hooks = new Array<CallHooks | undefined>(builders.length);
+    for (let i = 0; i < builders.length; i++) {
+      hooks[i] = builders[i](method, nextCall, this.endFrom(i));
+    }
+    this.hooks = hooks;
   }
 
   // The handler's side: grpc-js calls these going down to the network.
@@ -161,7 +165,7 @@ class StagedCall implements grpc.ServerInterceptingCallInterface, CallListener {
   }
 
   sendMessage(message: unknown, callback: () => void): void {
-    if (!this.headersSent) this.sendMetadata(new grpc.Metadata());
+    if (!this.headersSent) this.sendMetadata(freshResponseHeaders());
     for (let i = this.hooks.length - 1; i >= 0; i--) this.hooks[i]?.sendMessage?.(message);
     this.nextCall.sendMessage(message, callback);
   }
@@ -223,6 +227,11 @@ class StagedCall implements grpc.ServerInterceptingCallInterface, CallListener {
     this.cancelled = true;
     for (const hooks of this.hooks) hooks?.onCancel?.();
     this.listener!.onCancel();
+  }
+
+  /** Stage `index`'s `end`: its status goes through the stages before it only. */
+  endFrom(index: number): (status: CallStatus) => void {
+    return (status) => this.nextCall.sendStatus(this.statusThrough(index, status));
   }
 
   /** `status` after the hooks of the stages before `from`, last to first. */
