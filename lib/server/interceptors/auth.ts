@@ -43,8 +43,8 @@ export const DEFAULT_PUBLIC_SERVICES: readonly string[] = [
   "grpc.reflection.v1alpha.ServerReflection",
 ];
 
-/** Methods whose policy rule the auth stage keeps. */
-const MAX_CACHED_RULES = 1024;
+/** Methods whose needs (public or not, the policy's rule) the auth stage keeps. */
+const MAX_CACHED_METHODS = 1024;
 
 /** Longest delay `setTimeout` honours, in milliseconds. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -119,14 +119,10 @@ export function authStage(options: AuthInterceptorOptions): CallStage {
   // The verifier's cache hands back the same frozen claims for a token each
   // time, so the (frozen) identity built from them is kept with them.
   const identities = new WeakMap<GreeterClaims, Identity>();
-  // Each method's rule, looked up on its first call (paths are the server's
-  // methods; the bound only guards against a grpc-js that routes others here).
-  const rules = new Map<string, Requirement | undefined>();
   const shared: AuthShared = {
     verifier: options.verifier,
     bearer: new BearerParser(),
     onReject: options.onReject,
-    policy,
     toleranceMs: (options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS) * 1000,
     now: options.now ?? Date.now,
     identityFor(claims) {
@@ -137,25 +133,35 @@ export function authStage(options: AuthInterceptorOptions): CallStage {
       }
       return identity;
     },
-    ruleFor(path) {
-      if (rules.has(path)) return rules.get(path);
-      const rule = requirementFor(policy, path);
-      if (rules.size < MAX_CACHED_RULES) rules.set(path, rule);
-      return rule;
-    },
   };
-  // Whether each method is public, decided on its first call (bounded as `rules`).
-  const publicPaths = new Map<string, boolean>();
-  const isPublic = (path: string): boolean => {
-    let open = publicPaths.get(path);
-    if (open === undefined) {
-      open = publicPrefixes.some((prefix) => path.startsWith(prefix)) && !namesMethod(policy, path);
-      if (publicPaths.size < MAX_CACHED_RULES) publicPaths.set(path, open);
+  // What each method needs, worked out on its first call (paths are the
+  // server's methods; the bound only guards against a grpc-js that routes
+  // others here).
+  const methods = new Map<string, MethodAuth>();
+  const methodAuth = (path: string): MethodAuth => {
+    let found = methods.get(path);
+    if (found === undefined) {
+      found = {
+        open: publicPrefixes.some((prefix) => path.startsWith(prefix)) &&
+          !namesMethod(policy, path),
+        rule: requirementFor(policy, path),
+      };
+      if (methods.size < MAX_CACHED_METHODS) methods.set(path, found);
     }
-    return open;
+    return found;
   };
-  return (method, call, endCall) =>
-    isPublic(method.path) ? undefined : new AuthHooks(shared, method, call, endCall);
+  return (method, call, endCall) => {
+    const { open, rule } = methodAuth(method.path);
+    return open ? undefined : new AuthHooks(shared, method, rule, call, endCall);
+  };
+}
+
+/** What a method needs: nothing (public), or a valid token and the policy's rule. */
+interface MethodAuth {
+  /** Reachable without a token. */
+  readonly open: boolean;
+  /** The policy's rule (`undefined`: any valid token). */
+  readonly rule: Requirement | undefined;
 }
 
 /** What every call's auth hooks share: the stage's settings. */
@@ -164,12 +170,9 @@ interface AuthShared {
   /** Reads the bearer token, remembering the last header. */
   readonly bearer: BearerParser;
   readonly onReject: ((reason: AuthRejection) => void) | undefined;
-  readonly policy: AuthzPolicy;
   readonly toleranceMs: number;
   readonly now: () => number;
   identityFor(claims: GreeterClaims): Identity;
-  /** The policy's rule for a method (`undefined`: any valid token). */
-  ruleFor(path: string): Requirement | undefined;
 }
 
 /** One call's auth: its token check and timers, one object per call (no closures on the cached path). */
@@ -186,6 +189,8 @@ class AuthHooks implements CallHooks {
   constructor(
     readonly shared: AuthShared,
     readonly method: grpc.ServerMethodDefinition<unknown, unknown>,
+    /** The method's rule (`undefined`: any valid token). */
+    readonly rule: Requirement | undefined,
     readonly call: grpc.ServerInterceptingCallInterface,
     readonly endCall: (status: CallStatus) => void,
   ) {}
@@ -235,7 +240,7 @@ class AuthHooks implements CallHooks {
 
   admit(claims: GreeterClaims, metadata: grpc.Metadata, next: (metadata: grpc.Metadata) => void) {
     const identity = this.shared.identityFor(claims);
-    const decision = decide(this.shared.ruleFor(this.method.path), identity);
+    const decision = decide(this.rule, identity);
     if (!decision.allowed) {
       this.reject(decision.message, "permission");
       return;
